@@ -1,0 +1,3 @@
+"""Insurance customer-service assistant: the application package (imports no Rasa)."""
+
+__version__ = "0.1.0"

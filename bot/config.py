@@ -1,0 +1,80 @@
+"""The one settings object. Read from the environment (prefix ``BOT_``) and ``.env``.
+
+``DATABASE_URL`` is the one exception to the prefix: it is the name every tool expects.
+Settings are read once, on first use, never at import time of a model.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_",
+        env_file=PROJECT_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'app.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "BOT_DATABASE_URL"),
+    )
+    timezone: str = "Asia/Shanghai"
+
+    # Rasa server and action server, both on loopback.
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr = SecretStr("")
+    rasa_timeout_seconds: float = 15.0
+    action_server_url: str = "http://127.0.0.1:5055"
+
+    # The app, the only process that faces the outside.
+    app_host: str = "127.0.0.1"
+    app_port: int = 8000
+    public_url: str = ""
+    session_secret: SecretStr = SecretStr("")
+    staff_session_minutes: int = 480
+
+    # Identity verification.
+    verification_ttl_minutes: int = 30
+    verification_max_failures: int = 3
+    verification_lock_minutes: int = 15
+
+    # Telegram.
+    telegram_token: SecretStr = SecretStr("")
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+
+    # Documents customers upload.
+    upload_dir: Path = PROJECT_ROOT / "var" / "uploads"
+    upload_max_bytes: int = 10 * 1024 * 1024
+
+    # Premium reminders.
+    reminder_quiet_start_hour: int = 21
+    reminder_quiet_end_hour: int = 8
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_relative_to_project(cls, value: str) -> str:
+        """``sqlite:///var/app.db`` means a file under the project, wherever the process started."""
+        prefix = "sqlite:///"
+        if value.startswith(prefix) and not value.startswith(prefix + "/") and value != prefix + ":memory:":
+            return prefix + str(PROJECT_ROOT / value[len(prefix) :])
+        return value
+
+    @field_validator("upload_dir")
+    @classmethod
+    def _upload_dir_relative_to_project(cls, value: Path) -> Path:
+        return value if value.is_absolute() else PROJECT_ROOT / value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,86 @@
+"""Domain errors with stable codes.
+
+Actions turn a code into the response ``utter_error_<code>``; the API turns it into a 4xx with a
+fixed message. Exception text never reaches a customer.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code: str = "internal"
+    http_status: int = 400
+    message_zh: str = "抱歉,系统暂时无法处理您的请求,请稍后再试。"
+
+    def __init__(self, detail: str = "", **context: object) -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+        self.context = context
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+    message_zh = "未找到相关记录。"
+
+
+class PolicyNotFound(NotFound):
+    code = "policy_not_found"
+    message_zh = "未查询到该保单,请核对保单号。"
+
+
+class ClaimNotFound(NotFound):
+    code = "claim_not_found"
+    message_zh = "未查询到该理赔案件,请核对理赔案号。"
+
+
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+    message_zh = "未查询到该工单。"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    http_status = 422
+    message_zh = "您提供的信息格式不正确,请核对后重新输入。"
+
+
+class VerificationFailed(DomainError):
+    code = "verification_failed"
+    http_status = 403
+    message_zh = "身份核验未通过,请核对保单号、投保人姓名和身份证号后六位。"
+
+
+class VerificationLocked(DomainError):
+    code = "verification_locked"
+    http_status = 423
+    message_zh = "核验失败次数过多,为保护您的信息安全,请15分钟后再试,或转人工客服。"
+
+
+class NotVerified(DomainError):
+    code = "not_verified"
+    http_status = 403
+    message_zh = "为保护您的信息安全,请先完成身份核验。"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+    http_status = 409
+    message_zh = "当前状态下不能进行该操作。"
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    http_status = 403
+    message_zh = "您没有权限进行该操作。"
+
+
+class SelfApproval(PermissionDenied):
+    code = "self_approval"
+    message_zh = "复核须由经办人以外的另一位同事完成。"
+
+
+class PolicyNotEligible(DomainError):
+    code = "policy_not_eligible"
+    http_status = 409
+    message_zh = "该保单当前状态不支持此项业务。"

@@ -1,0 +1,1 @@
+"""The FastAPI app: web chat, agent console, ticket desk, Telegram webhook, JSON API."""

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite. pytest (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set),
+# then the Rasa checks: `rasa data validate` and the test stories with --fail-on-prediction-errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONUNBUFFERED=1
+bash scripts/setup-envs.sh
+
+echo "==> rasa data validate"
+.venv-rasa/bin/rasa data validate --domain domain.yml --data data --config config.yml --fail-on-warnings --quiet
+
+bash scripts/train-if-changed.sh
+
+echo "==> rasa test (test stories, fail on prediction errors)"
+rm -rf results/stories
+.venv-rasa/bin/rasa test core --model models --stories tests/stories --out results/stories \
+  --fail-on-prediction-errors --quiet
+
+echo "==> pytest"
+.venv/bin/python -m pytest "$@"
