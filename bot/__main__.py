@@ -1,10 +1,10 @@
 """Command line: ``python -m bot <command>``.
 
-  init-env              write .env with generated local secrets (keeps existing values)
-  migrate               apply the Alembic migrations to DATABASE_URL
-  seed [--customers N]  load deterministic demo data (only into an empty database unless --force)
-  serve                 run the app (uvicorn) on BOT_APP_HOST:BOT_APP_PORT
-  demo-info             print the demo customers and staff logins
+init-env              write .env with generated local secrets (keeps existing values)
+migrate               apply the Alembic migrations to DATABASE_URL
+seed [--customers N]  load deterministic demo data (only into an empty database unless --force)
+serve                 run the app (uvicorn) on BOT_APP_HOST:BOT_APP_PORT
+demo-info             print the demo customers and staff logins
 """
 
 from __future__ import annotations
@@ -58,7 +58,12 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from bot.seed import run_seed
 
-    return run_seed(customers=args.customers, force=args.force, seed=args.seed)
+    today = None
+    if args.today:
+        from datetime import date
+
+        today = date.fromisoformat(args.today)
+    return run_seed(customers=args.customers, force=args.force, seed=args.seed, today=today)
 
 
 def cmd_demo_info(_args: argparse.Namespace) -> int:
@@ -85,6 +90,69 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    """``users create`` (password prompted, or read from stdin) and ``users list``."""
+    import getpass
+
+    from bot.db import session_scope
+    from bot.errors import DomainError
+    from bot.models import StaffRole, Team
+    from bot.services import staff
+
+    if args.users_command == "list":
+        with session_scope() as session:
+            for user in staff.list_users(session):
+                state = "" if user.active else "  (已停用)"
+                print(f"{user.username:<20} {staff.role_label(user):<12} {user.display_name}{state}")
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("密码: ")
+        if password != getpass.getpass("再次输入密码: "):
+            print("两次输入的密码不一致。", file=sys.stderr)
+            return 2
+    try:
+        with session_scope() as session:
+            user = staff.create_user(
+                session,
+                username=args.username,
+                password=password,
+                role=StaffRole(args.role),
+                team=Team(args.team) if args.team else None,
+                display_name=args.name or args.username,
+            )
+            print(f"已创建员工账户 {user.username}({staff.role_label(user)})。")
+    except DomainError as exc:
+        print(f"未能创建账户:{exc.message_zh}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_reminders_run(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import date, datetime, timezone
+
+    from bot.channels.hub import get_hub
+    from bot.services.reminders import run_reminders
+
+    on_date = date.fromisoformat(args.date) if args.date else None
+    now = datetime.fromisoformat(args.now) if args.now else None
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+
+    async def _run() -> int:
+        hub = get_hub()
+        try:
+            report = await run_reminders(hub, on_date, now)
+        finally:
+            await hub.rasa.aclose()
+        print(report.summary_zh())
+        return 1 if report.failed else 0
+
+    return asyncio.run(_run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="保险客服助手 command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,10 +161,29 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="load deterministic demo data")
     seed.add_argument("--customers", type=int, default=300, help="number of customers (default 300)")
     seed.add_argument("--seed", type=int, default=20261123, help="random seed (default 20261123)")
-    seed.add_argument("--force", action="store_true", help="seed even when the database has customers")
+    seed.add_argument(
+        "--force", action="store_true", help="wipe the app's data and seed again when customers exist"
+    )
+    seed.add_argument("--today", help="date the demo data is relative to, YYYY-MM-DD (default: today)")
     seed.set_defaults(func=cmd_seed)
     sub.add_parser("demo-info", help="print demo customers and staff logins").set_defaults(func=cmd_demo_info)
     sub.add_parser("serve", help="run the app").set_defaults(func=cmd_serve)
+    users = sub.add_parser("users", help="staff accounts: create, list")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    create = users_sub.add_parser("create", help="create a staff account")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=["agent", "processor", "reviewer", "supervisor"])
+    create.add_argument("--team", choices=["claims", "policy_service", "renewals", "customer_service"])
+    create.add_argument("--name", help="display name (default: the username)")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    users_sub.add_parser("list", help="list staff accounts")
+    users.set_defaults(func=cmd_users)
+    reminders = sub.add_parser("reminders", help="premium reminders")
+    reminders_sub = reminders.add_subparsers(dest="reminders_command", required=True)
+    rem_run = reminders_sub.add_parser("run", help="send the reminders due on a date (default: today)")
+    rem_run.add_argument("--date", help="run date YYYY-MM-DD (default: today, local time)")
+    rem_run.add_argument("--now", help="wall-clock time for the quiet-hours check, ISO 8601 (default: now)")
+    rem_run.set_defaults(func=cmd_reminders_run)
     # Further commands (users, reminders, ...) register here.
     return parser
 

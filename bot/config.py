@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     rasa_token: SecretStr = SecretStr("")
     rasa_timeout_seconds: float = 15.0
     action_server_url: str = "http://127.0.0.1:5055"
+    # Rasa's SQL tracker store, read by the desk (transcripts) and the reports.
+    tracker_database_url: str = "sqlite:///var/rasa_tracker.db"
 
     # The app, the only process that faces the outside.
     app_host: str = "127.0.0.1"
@@ -59,11 +61,21 @@ class Settings(BaseSettings):
     # Premium reminders.
     reminder_quiet_start_hour: int = 21
     reminder_quiet_end_hour: int = 8
+    # The in-app scheduler (hourly, catches up on start); off in tests and when cron runs the job.
+    reminder_scheduler_enabled: bool = True
 
     @field_validator("database_url")
     @classmethod
     def _sqlite_relative_to_project(cls, value: str) -> str:
         """``sqlite:///var/app.db`` means a file under the project, wherever the process started."""
+        prefix = "sqlite:///"
+        if value.startswith(prefix) and not value.startswith(prefix + "/") and value != prefix + ":memory:":
+            return prefix + str(PROJECT_ROOT / value[len(prefix) :])
+        return value
+
+    @field_validator("tracker_database_url")
+    @classmethod
+    def _tracker_sqlite_relative_to_project(cls, value: str) -> str:
         prefix = "sqlite:///"
         if value.startswith(prefix) and not value.startswith(prefix + "/") and value != prefix + ":memory:":
             return prefix + str(PROJECT_ROOT / value[len(prefix) :])

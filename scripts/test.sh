@@ -7,7 +7,7 @@ export PYTHONUNBUFFERED=1
 bash scripts/setup-envs.sh
 
 echo "==> rasa data validate"
-.venv-rasa/bin/rasa data validate --domain domain.yml --data data --config config.yml --fail-on-warnings --quiet
+.venv-rasa/bin/python scripts/validate_data.py
 
 bash scripts/train-if-changed.sh
 

@@ -70,3 +70,19 @@ def session(engine: Engine) -> Iterator[Session]:
         sess.close()
         trans.rollback()
         conn.close()
+
+
+@pytest.fixture
+def action_session(session: Session, monkeypatch: pytest.MonkeyPatch) -> Session:
+    """Make custom actions use the test's rolled-back session (each action in a savepoint)."""
+    from contextlib import contextmanager
+
+    import actions.common
+
+    @contextmanager
+    def provider() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+
+    monkeypatch.setattr(actions.common, "session_provider", provider)
+    return session

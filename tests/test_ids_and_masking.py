@@ -22,7 +22,13 @@ def test_check_digit_of_the_gb11643_example():
 
 @pytest.mark.parametrize(
     "value",
-    ["110105194912310021", "11010519491231002", "11010519491231002XX", "110105194913310029", "abcdefghijklmnopqr"],
+    [
+        "110105194912310021",
+        "11010519491231002",
+        "11010519491231002XX",
+        "110105194913310029",
+        "abcdefghijklmnopqr",
+    ],
 )
 def test_invalid_id_numbers_are_refused(value):
     assert not is_valid_id_number(value)

@@ -65,10 +65,11 @@ class RasaClient:
             raise RasaUnavailable(str(exc)) from exc
         return list(resp.json().get("messages") or [])
 
-    async def tracker(self, sender_id: str) -> dict[str, Any]:
+    async def tracker(self, sender_id: str, include_events: str = "ALL") -> dict[str, Any]:
         try:
             resp = await self._client.get(
-                f"/conversations/{sender_id}/tracker", params={**self._token_params, "include_events": "ALL"}
+                f"/conversations/{sender_id}/tracker",
+                params={**self._token_params, "include_events": include_events},
             )
             resp.raise_for_status()
         except httpx.HTTPError as exc:

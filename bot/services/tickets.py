@@ -43,9 +43,7 @@ TICKET_RULES: dict[TicketType, TicketRule] = {
     TicketType.PAYMENT_RELIEF: TicketRule(Team.RENEWALS, 72, False, "交费困难协助"),
     TicketType.PAYMENT_ISSUE: TicketRule(Team.RENEWALS, 48, False, "扣款失败跟进"),
     TicketType.COMPLAINT: TicketRule(Team.CUSTOMER_SERVICE, 24, False, "客户投诉", TicketPriority.HIGH),
-    TicketType.HUMAN_HANDOVER: TicketRule(
-        Team.CUSTOMER_SERVICE, 1, False, "转人工服务", TicketPriority.HIGH
-    ),
+    TicketType.HUMAN_HANDOVER: TicketRule(Team.CUSTOMER_SERVICE, 1, False, "转人工服务", TicketPriority.HIGH),
 }
 
 OPEN_STATUSES = (

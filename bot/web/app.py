@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels import runtime as channels_runtime
 from bot.config import Settings, get_settings
 from bot.db import make_engine
 from bot.errors import DomainError
 from bot.web import health
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The Telegram bridge and the reminder scheduler run with the app."""
+    await channels_runtime.startup(app)
+    try:
+        yield
+    finally:
+        await channels_runtime.shutdown(app)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -18,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="保险客服助手 Insurance service assistant",
         version="0.1.0",
         description="Web chat, agent console, ticket desk and JSON API of the insurance service assistant.",
+        lifespan=_lifespan,
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
@@ -29,16 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"code": exc.code, "message": exc.message_zh}, status_code=exc.http_status)
 
     app.include_router(health.router)
+    channels_runtime.install(app)  # web chat, live handover queue, Telegram webhook
 
-    # Placeholders the next issues fill: web chat, agent console, ticket desk, Telegram webhook.
-    for path, title in (("/chat", "在线客服"), ("/agent", "坐席话术助手"), ("/desk", "工单处理台")):
+    # Staff side: login, ticket desk (/desk), agent console (/agent), JSON API (/api), reports.
+    from bot.web.desk import include_staff
 
-        async def _page(title: str = title) -> HTMLResponse:
-            return HTMLResponse(
-                f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{title}</title>"
-                f"<body><h1>{title}</h1><p>该页面正在建设中。</p></body></html>"
-            )
-
-        app.add_api_route(path, _page, methods=["GET"], response_class=HTMLResponse, include_in_schema=False)
+    include_staff(app)
 
     return app

@@ -40,4 +40,6 @@ async def healthz(request: Request) -> JSONResponse:
             checks["action_server"] = {"ok": False, "error": type(exc).__name__}
 
     ok = all(c["ok"] for c in checks.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503
+    )
