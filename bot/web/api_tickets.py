@@ -1,0 +1,383 @@
+"""The ticket desk's JSON API under ``/api`` (documented at ``/docs``).
+
+Authentication is the staff session cookie; every write needs the ``X-CSRF-Token`` header from
+``GET /api/me``. Every id-taking endpoint checks the object against the user (a processor asking
+for another team's ticket gets 404), and no response carries an unmasked ID number, mobile or
+bank account.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from bot.errors import InvalidInput, NotFound
+from bot.models import (
+    AuditEntry,
+    Customer,
+    Policy,
+    StaffRole,
+    StaffUser,
+    Team,
+    Ticket,
+    TicketPriority,
+    TicketStatus,
+    TicketType,
+)
+from bot.services import audit, desk_queries, workflow
+from bot.services.staff import role_label
+from bot.services.transcripts import transcript
+from bot.web.auth import api_user, csrf_token, get_session
+from bot.web.staff_common import audit_view, notify_and_record, tx
+
+R = StaffRole
+DESK_ROLES = (R.PROCESSOR, R.REVIEWER, R.SUPERVISOR)
+
+router = APIRouter(prefix="/api", tags=["ticket desk"])
+
+
+class NoteBody(BaseModel):
+    note: str | None = Field(default=None, max_length=2000, description="备注/说明")
+
+
+class CommentBody(BaseModel):
+    note: str = Field(max_length=2000, description="备注内容")
+
+
+class AssignBody(BaseModel):
+    assignee: str = Field(description="经办人用户名")
+
+
+class RequestDocumentsBody(BaseModel):
+    documents: list[str] = Field(description="需要客户补充的材料(目录代码或名称)")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReasonBody(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000, description="审批意见/驳回原因")
+
+
+def _enum(cls: Any, value: str | None, what: str) -> Any:
+    if not value:
+        return None
+    try:
+        return cls(value)
+    except ValueError as exc:
+        err = InvalidInput(what)
+        err.message_zh = f"筛选条件「{what}」的取值无效。"
+        raise err from exc
+
+
+def parse_filters(params: Mapping[str, str]) -> desk_queries.QueueFilter:
+    statuses: tuple[TicketStatus, ...] = ()
+    raw_status = params.get("status") or ""
+    if raw_status and raw_status != "open_all":
+        statuses = tuple(_enum(TicketStatus, s, "状态") for s in raw_status.split(",") if s)
+    assignee = params.get("assignee") or ""
+    sort = params.get("sort") or "created"
+    if sort not in desk_queries.SORTS:
+        sort = "created"
+    try:
+        limit = int(params.get("limit") or desk_queries.PAGE_SIZE)
+        assignee_id = int(assignee) if assignee else None
+    except ValueError as exc:
+        raise InvalidInput("number") from exc
+    return desk_queries.QueueFilter(
+        ticket_type=_enum(TicketType, params.get("type"), "类型"),
+        statuses=statuses,
+        priority=_enum(TicketPriority, params.get("priority"), "优先级"),
+        sla_breached=(params.get("sla_breached") or "") in ("1", "true", "on", "yes"),
+        assignee_id=assignee_id,
+        team=_enum(Team, params.get("team"), "小组"),
+        search=(params.get("q") or "")[:40],
+        sort=sort,
+        cursor=params.get("cursor") or None,
+        limit=limit,
+    )
+
+
+@router.get("/me", summary="当前登录的员工与 CSRF 令牌")
+def me(request: Request, user: StaffUser = Depends(api_user())) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "team": user.team.value if user.team else None,
+        "role_label": role_label(user),
+        "csrf_token": csrf_token(request),
+    }
+
+
+@router.get("/tickets", summary="工单队列(筛选、按单号搜索、游标分页)")
+def list_tickets(
+    request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES)), db: Session = Depends(get_session)
+) -> dict[str, Any]:
+    page = desk_queries.queue(db, user, parse_filters(request.query_params))
+    return {
+        "items": [desk_queries.ticket_summary(t) for t in page.rows],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.get("/tickets/{number}", summary="工单详情(含脱敏的客户与保单信息、会话记录、材料清单、历史)")
+def get_ticket(
+    number: str,
+    request: Request,
+    user: StaffUser = Depends(api_user(*DESK_ROLES)),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    ticket = workflow.load_for(db, user, number)
+    detail = desk_queries.ticket_detail(db, ticket)
+    detail["transcript"] = transcript(request.app.state.settings.tracker_database_url, ticket.conversation_id)
+    detail["allowed_actions"] = workflow.allowed_actions(user, ticket)
+    audit_view(db, user, ticket, what="ticket_api")
+    return detail
+
+
+async def _act(
+    request: Request, user: StaffUser, number: str, fn: Callable[[Session, Ticket], dict[str, Any] | None]
+) -> dict[str, Any]:
+    with tx(request) as db:
+        ticket = workflow.load_for(db, user, number, for_update=True)
+        spec = fn(db, ticket)
+        summary = desk_queries.ticket_summary(ticket)
+    result = await notify_and_record(request, spec)
+    out: dict[str, Any] = {"ticket": summary}
+    if result is not None:
+        out["notification"] = {
+            "delivered": result.get("delivered", False),
+            "messages": result.get("messages", []),
+        }
+    return out
+
+
+def _staff_by_username(db: Session, username: str) -> StaffUser:
+    found = db.scalars(select(StaffUser).where(StaffUser.username == username.strip().lower())).first()
+    if found is None:
+        err = NotFound(username)
+        err.message_zh = "未找到该员工。"
+        raise err
+    return found
+
+
+@router.post("/tickets/{number}/take", summary="领取工单")
+async def take(
+    number: str, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.take(db, user, t))
+
+
+@router.post("/tickets/{number}/assign", summary="分派/改派工单")
+async def assign(
+    number: str, body: AssignBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(
+        request,
+        user,
+        number,
+        lambda db, t: workflow.assign(db, user, t, _staff_by_username(db, body.assignee)),
+    )
+
+
+@router.post("/tickets/{number}/comment", summary="添加备注")
+async def comment(
+    number: str, body: CommentBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.comment(db, user, t, body.note))
+
+
+@router.post("/tickets/{number}/request-documents", summary="要求客户补充材料(会通知客户)")
+async def request_documents(
+    number: str,
+    body: RequestDocumentsBody,
+    request: Request,
+    user: StaffUser = Depends(api_user(*DESK_ROLES)),
+) -> dict[str, Any]:
+    return await _act(
+        request,
+        user,
+        number,
+        lambda db, t: workflow.request_documents(db, user, t, body.documents, body.note),
+    )
+
+
+@router.post("/tickets/{number}/resume", summary="材料已收齐,恢复处理")
+async def resume(
+    number: str, body: NoteBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.resume(db, user, t, body.note))
+
+
+@router.post("/tickets/{number}/process", summary="经办完成,提交复核(需双人复核的业务)")
+async def process(
+    number: str, body: NoteBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.process(db, user, t, body.note))
+
+
+@router.post("/tickets/{number}/approve", summary="审批通过(复核通过时变更同步写入保单)")
+async def approve(
+    number: str, body: ReasonBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.approve(db, user, t, body.reason))
+
+
+@router.post("/tickets/{number}/reject", summary="驳回(须填写原因)")
+async def reject(
+    number: str, body: ReasonBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.reject(db, user, t, body.reason or ""))
+
+
+@router.post("/tickets/{number}/close", summary="关闭工单")
+async def close(
+    number: str, body: NoteBody, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    return await _act(request, user, number, lambda db, t: workflow.close(db, user, t, body.note))
+
+
+@router.post("/tickets/{number}/notify", summary="重新通知客户最近一次处理结果")
+async def renotify(
+    number: str, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
+) -> dict[str, Any]:
+    def spec(db: Session, ticket: Ticket) -> dict[str, Any] | None:
+        if "comment" not in workflow.allowed_actions(user, ticket) or user.role is R.REVIEWER:
+            raise workflow.PermissionDenied("notify")
+        found = workflow.last_notification_spec(ticket)
+        if found is None:
+            err = InvalidInput("nothing to notify")
+            err.message_zh = "该工单还没有需要通知客户的处理结果。"
+            raise err
+        return found
+
+    return await _act(request, user, number, spec)
+
+
+# ---------------------------------------------------------------- audit
+
+
+AUDIT_COLUMNS = [
+    "id",
+    "at",
+    "actor",
+    "action",
+    "object_type",
+    "object_id",
+    "customer_id",
+    "before",
+    "after",
+    "entry_hash",
+]
+
+
+def audit_csv(entries: list[AuditEntry]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(AUDIT_COLUMNS)
+    for e in entries:
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                e.actor,
+                e.action,
+                e.object_type,
+                e.object_id,
+                e.customer_id if e.customer_id is not None else "",
+                audit._canonical(e.before) if e.before is not None else "",
+                audit._canonical(e.after) if e.after is not None else "",
+                e.entry_hash,
+            ]
+        )
+    return "\ufeff" + buf.getvalue()  # BOM: Excel opens the Chinese text correctly
+
+
+def ticket_audit_entries(db: Session, ticket: Ticket) -> list[AuditEntry]:
+    conds = [and_(AuditEntry.object_type == "ticket", AuditEntry.object_id == ticket.number)]
+    policy = db.get(Policy, ticket.policy_id) if ticket.policy_id else None
+    if policy is not None:
+        conds.append(
+            and_(
+                AuditEntry.object_type == "policy",
+                AuditEntry.object_id == policy.number,
+                AuditEntry.at >= ticket.created_at,
+            )
+        )
+    if ticket.customer_id is not None:
+        conds.append(
+            and_(
+                AuditEntry.object_type == "customer",
+                AuditEntry.object_id == str(ticket.customer_id),
+                AuditEntry.at >= ticket.created_at,
+            )
+        )
+    return list(db.scalars(select(AuditEntry).where(or_(*conds)).order_by(AuditEntry.id)))
+
+
+def _csv_response(body: str, filename: str) -> Response:
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/tickets/{number}/audit.csv", summary="导出工单审计记录(CSV,主管)")
+def export_ticket_audit(
+    number: str, user: StaffUser = Depends(api_user(R.SUPERVISOR)), db: Session = Depends(get_session)
+) -> Response:
+    ticket = workflow.load_for(db, user, number)
+    entries = ticket_audit_entries(db, ticket)
+    audit.record(
+        db,
+        actor=workflow.actor_label(user),
+        action="export_audit",
+        object_type="ticket",
+        object_id=ticket.number,
+        customer_id=ticket.customer_id,
+    )
+    return _csv_response(audit_csv(entries), f"audit-{ticket.number}.csv")
+
+
+@router.get("/customers/{customer_id}/audit.csv", summary="导出客户审计记录(CSV,主管)")
+def export_customer_audit(
+    customer_id: int, user: StaffUser = Depends(api_user(R.SUPERVISOR)), db: Session = Depends(get_session)
+) -> Response:
+    if db.get(Customer, customer_id) is None:
+        raise NotFound(str(customer_id))
+    entries = list(
+        db.scalars(select(AuditEntry).where(AuditEntry.customer_id == customer_id).order_by(AuditEntry.id))
+    )
+    audit.record(
+        db,
+        actor=workflow.actor_label(user),
+        action="export_audit",
+        object_type="customer",
+        object_id=customer_id,
+        customer_id=customer_id,
+    )
+    return _csv_response(audit_csv(entries), f"audit-customer-{customer_id}.csv")
+
+
+@router.get("/audit/verify", summary="校验审计日志哈希链是否完整(主管)")
+def verify_audit(
+    user: StaffUser = Depends(api_user(R.SUPERVISOR)), db: Session = Depends(get_session)
+) -> dict[str, Any]:
+    broken = audit.verify_chain(db)
+    return {
+        "intact": broken is None,
+        "first_broken_id": broken,
+        "checked_at": datetime.now().astimezone().isoformat(),
+        "message": "审计日志完整,未发现篡改。"
+        if broken is None
+        else f"审计日志第 {broken} 条记录校验失败,可能已被篡改。",
+    }

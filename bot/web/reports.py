@@ -1,0 +1,92 @@
+"""The reports page ``/desk/reports`` (supervisors): tickets, claims and conversations, with charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from bot.models import ClaimStatus, StaffRole, StaffUser, TicketStatus, TicketType
+from bot.services import reports, workflow
+from bot.web.auth import api_user, get_session, page_user, staff_context, templates
+
+router = APIRouter()
+
+CLAIM_STATUS_ZH = {
+    ClaimStatus.REPORTED: "已报案",
+    ClaimStatus.DOCUMENTS_PENDING: "待补充材料",
+    ClaimStatus.UNDER_REVIEW: "审核中",
+    ClaimStatus.APPROVED: "已核定",
+    ClaimStatus.REJECTED: "拒赔",
+    ClaimStatus.PAID: "已赔付",
+}
+
+
+def _figures(request: Request, db: Session) -> dict[str, Any]:
+    settings = request.app.state.settings
+    return {
+        "tickets": reports.ticket_figures(db),
+        "conversations": reports.conversation_figures(
+            db, settings.tracker_database_url, tz=settings.timezone
+        ),
+    }
+
+
+@router.get("/api/reports", tags=["reports"], summary="报表数据(主管)")
+def reports_api(
+    request: Request,
+    user: StaffUser = Depends(api_user(StaffRole.SUPERVISOR)),
+    db: Session = Depends(get_session),
+) -> dict[str, Any]:
+    return _figures(request, db)
+
+
+@router.get("/desk/reports", response_class=HTMLResponse, include_in_schema=False)
+def reports_page(
+    request: Request,
+    user: StaffUser = Depends(page_user(StaffRole.SUPERVISOR)),
+    db: Session = Depends(get_session),
+) -> Response:
+    figs = _figures(request, db)
+    t, c = figs["tickets"], figs["conversations"]
+    type_zh = {TicketType(k): v for k, v in t["by_type"].items()}
+    status_zh = {TicketStatus(k): v for k, v in t["by_status"].items()}
+    charts = {
+        "by_type": reports.bar_chart_svg(
+            "工单类型分布",
+            {workflow.TYPE_LABELS_ZH[k]: v for k, v in sorted(type_zh.items(), key=lambda kv: -kv[1])},
+            horizontal=True,
+        ),
+        "by_status": reports.bar_chart_svg(
+            "工单状态分布", {workflow.STATUS_LABELS_ZH[s]: status_zh.get(s, 0) for s in TicketStatus}
+        ),
+        "sla": reports.pie_chart_svg(
+            "未结工单时效", {"时效内": t["sla"]["within"], "已超时": t["sla"]["breached"]}
+        ),
+        "claims": reports.bar_chart_svg(
+            "理赔案件状态", {CLAIM_STATUS_ZH[s]: t["claims_by_status"].get(s.value, 0) for s in ClaimStatus}
+        ),
+        "per_day": reports.bar_chart_svg("每日会话量(近30天)", {d[5:]: n for d, n in c["per_day"].items()}),
+        "intents": reports.bar_chart_svg("客户意图分布(前15)", c["intents"], horizontal=True),
+    }
+    if c["conversations"]:
+        charts["containment"] = reports.pie_chart_svg(
+            "自助解决率",
+            {"机器人独立完成": c["contained"], "转人工/投诉": c["conversations"] - c["contained"]},
+        )
+    return templates.TemplateResponse(
+        request,
+        "desk/reports.html",
+        staff_context(
+            request,
+            user,
+            figs=figs,
+            charts={k: Markup(v) for k, v in charts.items()},  # noqa: S704 - SVG rendered by pygal, labels escaped
+            type_labels={k.value: v for k, v in workflow.TYPE_LABELS_ZH.items()},
+            status_labels={k.value: v for k, v in workflow.STATUS_LABELS_ZH.items()},
+            claim_labels={k.value: v for k, v in CLAIM_STATUS_ZH.items()},
+        ),
+    )
