@@ -1,0 +1,149 @@
+"""A customer's message, from any channel, on its way to the assistant (or to a human agent).
+
+The caller holds ``hub.lock(conversation_id)`` so one conversation is handled in order. The
+customer always gets an answer: when Rasa or the action server is down, an apology and a way to
+reach a human; while a human agent has the conversation, the message goes to the live queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.channels import transcript
+from bot.channels.hub import ChannelHub, channel_and_id
+from bot.channels.rasa_client import RasaUnavailable
+from bot.models import Channel, ChannelBinding, HandoverStatus
+from bot.services import handover as handover_service
+
+log = logging.getLogger(__name__)
+
+HUMAN_PAYLOAD = "/request_human"
+APOLOGY_ZH = "非常抱歉,智能助手暂时无法回复您。请您稍后再试,或点击下方“转人工客服”,由人工客服为您继续处理。"
+APOLOGY_BUTTONS = [{"title": "转人工客服", "payload": HUMAN_PAYLOAD}]
+HANDOVER_STARTED_ZH = "已为您转接人工客服,请稍候,客服接入后会在这里回复您。"
+HANDOVER_QUEUED_ZH = "您的消息已转给人工客服,请稍候。"
+HANDOVER_ENDED_ZH = "人工客服已结束本次服务,智能助手将继续为您服务。如有其他问题,请随时告诉我。"
+
+
+def asks_for_human(text: str) -> bool:
+    return text.strip() == HUMAN_PAYLOAD or "人工" in text
+
+
+def _note(
+    session: Session, conversation_id: str, text: str, *, role: str = "system", buttons=None
+) -> dict[str, Any]:
+    msg: dict[str, Any] = {"recipient_id": conversation_id, "text": text}
+    if buttons:
+        msg["buttons"] = buttons
+    transcript.record_bot_messages(session, conversation_id, [msg], role=role)
+    return msg
+
+
+def bind_verified_customer(session: Session, conversation_id: str) -> None:
+    """A conversation whose customer proved who they are becomes a channel binding (reminders go there)."""
+    from bot.services.identity import get_verified
+
+    channel, external = channel_and_id(conversation_id)
+    if channel not in (Channel.TELEGRAM.value, Channel.WEB.value) or not external:
+        return
+    ctx = get_verified(session, conversation_id)
+    if ctx is None:
+        return
+    binding = session.scalars(
+        select(ChannelBinding).where(
+            ChannelBinding.channel == Channel(channel), ChannelBinding.external_id == external
+        )
+    ).first()
+    if binding is None:
+        session.add(
+            ChannelBinding(customer_id=ctx.customer.id, channel=Channel(channel), external_id=external)
+        )
+    elif binding.customer_id != ctx.customer.id:
+        binding.customer_id = ctx.customer.id
+    session.flush()
+
+
+async def start_handover(
+    hub: ChannelHub, conversation_id: str, reason: str, *, pause_in_rasa: bool = True
+) -> list[dict[str, Any]]:
+    """Queue the conversation for a human agent and pause the assistant in it."""
+    with hub.session() as session:
+        _handover, created = handover_service.open_handover(session, conversation_id, reason)
+        note = _note(session, conversation_id, HANDOVER_STARTED_ZH) if created else None
+    if pause_in_rasa:
+        try:
+            await hub.rasa.append_events(conversation_id, [{"event": "pause"}])
+        except RasaUnavailable:
+            log.warning("could not pause %s in Rasa", conversation_id)
+    return [note] if note else []
+
+
+async def end_handover(hub: ChannelHub, handover_id: int) -> str:
+    """Hand the conversation back to the assistant; returns the conversation id."""
+    from bot.channels.outbound import deliver
+
+    with hub.session() as session:
+        handover = handover_service.close(session, handover_id)
+        conversation_id = handover.conversation_id
+    try:
+        await hub.rasa.append_events(conversation_id, [{"event": "resume"}])
+    except RasaUnavailable:
+        log.warning("could not resume %s in Rasa", conversation_id)
+    await deliver(conversation_id, [{"text": HANDOVER_ENDED_ZH}], role="system", hub=hub)
+    return conversation_id
+
+
+async def _handover_reason(hub: ChannelHub, conversation_id: str) -> str | None:
+    """Did this turn end with the assistant paused, or the customer asking for a human?"""
+    try:
+        tracker = await hub.rasa.tracker(conversation_id, include_events="NONE")
+    except RasaUnavailable:
+        return None
+    latest = tracker.get("latest_message") or {}
+    intent = (latest.get("intent") or {}).get("name")
+    if intent == "request_human":
+        return "request_human"
+    if tracker.get("paused"):
+        return "fallback"
+    return None
+
+
+async def handle_customer_message(
+    hub: ChannelHub, conversation_id: str, text: str, *, shown_text: str | None = None
+) -> list[dict[str, Any]]:
+    """Record the message, get the answer (assistant or live queue), record it, return it."""
+    with hub.session() as session:
+        transcript.record(
+            session, conversation_id, "customer", shown_text if shown_text is not None else text
+        )
+        handover = handover_service.current(session, conversation_id)
+        status = handover.status if handover else None
+        if status == HandoverStatus.WAITING:
+            return [_note(session, conversation_id, HANDOVER_QUEUED_ZH)]
+    if status == HandoverStatus.ACTIVE:
+        return []  # the agent sees it in the live queue and answers
+
+    try:
+        replies = await hub.rasa.send_message(conversation_id, text)
+    except RasaUnavailable:
+        log.warning("Rasa unavailable for %s", conversation_id)
+        if asks_for_human(text):
+            return await start_handover(hub, conversation_id, "rasa_unavailable", pause_in_rasa=False)
+        with hub.session() as session:
+            return [_note(session, conversation_id, APOLOGY_ZH, role="bot", buttons=APOLOGY_BUTTONS)]
+
+    with hub.session() as session:
+        transcript.record_bot_messages(session, conversation_id, replies)
+        bind_verified_customer(session, conversation_id)
+    reason = await _handover_reason(hub, conversation_id)
+    if reason:
+        replies = [*replies, *await start_handover(hub, conversation_id, reason)]
+    if not replies:
+        # Rasa answered nothing: typically the action server failed. Never leave the customer in silence.
+        with hub.session() as session:
+            replies = [_note(session, conversation_id, APOLOGY_ZH, role="bot", buttons=APOLOGY_BUTTONS)]
+    return replies

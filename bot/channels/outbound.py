@@ -1,0 +1,82 @@
+"""Bot-initiated messages and delivery on a conversation's own channel.
+
+One mechanism for everything the assistant says unprompted (premium reminders, ticket updates,
+claim status changes): Rasa's ``trigger_intent`` with an ``EXTERNAL_*`` intent renders the
+wording from ``domain.yml``; the returned messages are delivered where the conversation lives:
+
+- ``telegram:<chat_id>``: Bot API ``sendMessage`` through python-telegram-bot (rate limited,
+  retried with backoff);
+- ``web:<session>``: the web chat's stored transcript, which the page polls;
+- ``hotline:<call_id>``: the transcript only (the agent reads it out).
+
+Every delivered message is also recorded in the transcript, so agents see it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channels import transcript
+from bot.channels.hub import ChannelHub, channel_and_id, get_hub
+from bot.channels.rasa_client import RasaUnavailable
+
+__all__ = ["DeliveryFailed", "RasaUnavailable", "deliver", "notify_claim_update", "notify_conversation"]
+
+
+class DeliveryFailed(Exception):
+    """The channel did not take the message (e.g. Telegram kept failing, or the user blocked the bot)."""
+
+
+async def deliver(
+    conversation_id: str,
+    messages: list[dict[str, Any]],
+    *,
+    role: str = "bot",
+    hub: ChannelHub | None = None,
+) -> None:
+    """Record ``messages`` (Rasa-shaped dicts: text, buttons, image) and send them on the channel."""
+    hub = hub or get_hub()
+    channel, external_id = channel_and_id(conversation_id)
+    if not messages:
+        return
+    with hub.session() as session:
+        transcript.record_bot_messages(session, conversation_id, messages, role=role)
+    if channel == "telegram":
+        from bot.channels.telegram import send_with_bot
+
+        try:
+            await send_with_bot(hub, int(external_id), messages)
+        except DeliveryFailed:
+            raise
+        except Exception as exc:  # a Telegram error that survived the retries
+            raise DeliveryFailed(type(exc).__name__) from exc
+    # web and hotline: the transcript is the outbox; the page polls it.
+
+
+async def notify_conversation(
+    conversation_id: str,
+    intent: str,
+    entities: dict[str, Any] | None = None,
+    *,
+    hub: ChannelHub | None = None,
+) -> list[dict[str, Any]]:
+    """Trigger ``intent`` (an ``EXTERNAL_*`` intent) in the conversation and deliver the reply.
+
+    Returns the messages Rasa rendered (empty when the conversation is paused for a human agent).
+    Raises ``RasaUnavailable`` when Rasa (or the action server behind it) does not answer, and
+    ``DeliveryFailed`` when the channel refuses the message; the caller decides what to do.
+    """
+    hub = hub or get_hub()
+    async with hub.lock(conversation_id):
+        messages = await hub.rasa.trigger_intent(conversation_id, intent, entities or {})
+        await deliver(conversation_id, messages, hub=hub)
+    return messages
+
+
+async def notify_claim_update(
+    conversation_id: str, claim_number: str, status_zh: str, *, hub: ChannelHub | None = None
+) -> list[dict[str, Any]]:
+    """Tell the customer that their claim changed status (``EXTERNAL_claim_update``;
+    wording in ``utter_claim_update``): e.g. ``status_zh="已审核通过,赔款将于3个工作日内到账"``."""
+    entities = {"claim_update_number": claim_number, "claim_update_status": status_zh}
+    return await notify_conversation(conversation_id, "EXTERNAL_claim_update", entities, hub=hub)

@@ -1,0 +1,362 @@
+"""The Telegram bridge (python-telegram-bot 22).
+
+Webhook mode when a public URL is configured: the app serves ``/telegram/webhook``, checks the
+``X-Telegram-Bot-Api-Secret-Token`` header in constant time (403 otherwise) and calls
+``setWebhook`` with that secret on start. Polling mode for local runs, when only a token is set.
+
+- Duplicate ``update_id``s are dropped: each accepted id is inserted into ``telegram_updates``
+  (primary key) before it is handled, so a Telegram retry, a second replica or a restart never
+  handles it twice. Rows older than a week are pruned (Telegram retries for at most a day).
+- One conversation is handled and answered in order: a per-chat lock around each turn.
+- Flood limits: PTB's ``AIORateLimiter``; network errors and ``RetryAfter`` are retried with backoff.
+- Rasa's buttons become inline keyboards; ``callback_data`` is the payload when it fits in 64
+  bytes, otherwise a short key stored in ``telegram_callbacks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.channels import inbound, transcript
+from bot.channels.hub import ChannelHub
+from bot.config import Settings
+from bot.errors import DomainError
+from bot.models import TelegramCallback, TelegramUpdate
+from bot.models.base import utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+WEBHOOK_PATH = "/telegram/webhook"
+CALLBACK_MAX_BYTES = 64
+UPDATE_RETENTION = timedelta(days=7)
+START_PAYLOAD = "/greet"
+
+router = APIRouter()
+
+
+# ---------------------------------------------------------------- sending, with retries
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def with_retry(call: Callable[[], Awaitable[T]], *, attempts: int = 4, base_delay: float = 0.5) -> T:
+    """Retry Telegram calls on flood control and network trouble; never on bad requests."""
+    for attempt in range(attempts):
+        try:
+            return await call()
+        except (BadRequest, Forbidden):
+            raise
+        except RetryAfter as exc:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(_retry_seconds(exc) + 0.1)
+        except (TimedOut, NetworkError):
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(base_delay * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def callback_data_for(hub: ChannelHub, payload: str) -> str:
+    if len(payload.encode("utf-8")) <= CALLBACK_MAX_BYTES and not payload.startswith("k:"):
+        return payload
+    key = "k:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+    with hub.session() as session:
+        if session.get(TelegramCallback, key) is None:
+            session.add(TelegramCallback(key=key, payload=payload))
+    return key
+
+
+def payload_of(hub: ChannelHub, data: str) -> str | None:
+    if not data.startswith("k:"):
+        return data
+    with hub.session() as session:
+        row = session.get(TelegramCallback, data)
+        return row.payload if row else None
+
+
+def keyboard_for(hub: ChannelHub, buttons: list[dict[str, Any]]) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                str(b.get("title", ""))[:64], callback_data=callback_data_for(hub, str(b.get("payload", "")))
+            )
+        ]
+        for b in buttons
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_messages(bot: Bot, hub: ChannelHub, chat_id: int, messages: list[dict[str, Any]]) -> None:
+    """Send Rasa-shaped messages to a chat, in order."""
+    for m in messages:
+        text = str(m.get("text") or "")
+        buttons = m.get("buttons") or []
+        markup = keyboard_for(hub, buttons) if buttons else None
+        if m.get("image"):
+            image = str(m["image"])
+            await with_retry(partial(bot.send_photo, chat_id, image))
+        if text or markup:
+            await with_retry(partial(bot.send_message, chat_id, text or "请选择:", reply_markup=markup))
+
+
+async def send_with_bot(hub: ChannelHub, chat_id: int, messages: list[dict[str, Any]]) -> None:
+    """Send from outside an update (proactive messages): the app's bot, or a short-lived one."""
+    if hub.telegram_bot is not None:
+        await send_messages(hub.telegram_bot, hub, chat_id, messages)
+        return
+    settings = hub.settings
+    token = settings.telegram_token.get_secret_value()
+    if not token:
+        from bot.channels.outbound import DeliveryFailed
+
+        raise DeliveryFailed("telegram is not configured (no BOT_TELEGRAM_TOKEN)")
+    application = build_application(hub, settings, webhook=True)
+    async with application.bot as bot:
+        await send_messages(bot, hub, chat_id, messages)
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def _hub(context: ContextTypes.DEFAULT_TYPE) -> ChannelHub:
+    hub: ChannelHub = context.application.bot_data["hub"]
+    return hub
+
+
+async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group -1: accept each update_id once (persisted), stop the rest."""
+    hub = _hub(context)
+    try:
+        with hub.session() as session:
+            session.add(TelegramUpdate(update_id=update.update_id))
+            session.flush()
+            if update.update_id % 200 == 0:
+                session.execute(
+                    delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - UPDATE_RETENTION)
+                )
+    except IntegrityError:
+        log.info("dropping duplicate update %s", update.update_id)
+        raise ApplicationHandlerStop from None
+
+
+async def _answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, shown: str | None = None
+) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    hub = _hub(context)
+    conversation_id = f"telegram:{chat.id}"
+    async with hub.lock(conversation_id):
+        replies = await inbound.handle_customer_message(hub, conversation_id, text, shown_text=shown)
+        await send_messages(context.bot, hub, chat.id, replies)
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _answer(update, context, START_PAYLOAD, shown="/start")
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.message and update.message.text:
+        await _answer(update, context, update.message.text)
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await with_retry(query.answer)
+    except Exception:  # the spinner times out by itself; the turn still goes on
+        log.warning("answerCallbackQuery failed", exc_info=True)
+    payload = payload_of(_hub(context), query.data or "")
+    if payload:
+        await _answer(update, context, payload)
+
+
+async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or a document: store it, attach it to the conversation's claim or ticket, confirm."""
+    from bot.services import uploads
+
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None:
+        return
+    hub = _hub(context)
+    conversation_id = f"telegram:{chat.id}"
+    if message.photo:
+        item: Any = message.photo[-1]  # the largest size
+        file_name, declared_type = f"photo_{message.message_id}.jpg", "image/jpeg"
+    else:
+        item = message.document
+        file_name = (item.file_name if item else None) or "document"
+        declared_type = (item.mime_type if item else None) or "application/octet-stream"
+    async with hub.lock(conversation_id):
+        reply: str
+        if item is None:
+            return
+        if item.file_size and item.file_size > hub.settings.upload_max_bytes:
+            reply = uploads.TooLarge.message_zh
+        else:
+            try:
+                tg_file = await with_retry(lambda: context.bot.get_file(item.file_id))
+                data = bytes(await with_retry(tg_file.download_as_bytearray))
+                with hub.session() as session:
+                    transcript.record(session, conversation_id, "customer", f"[文件] {file_name}")
+                    result = uploads.receive_document(
+                        session,
+                        conversation_id,
+                        data,
+                        file_name=file_name,
+                        declared_type=declared_type,
+                        channel="telegram",
+                        hint=message.caption,
+                        settings=hub.settings,
+                    )
+                    reply = result.message_zh
+            except DomainError as exc:
+                reply = exc.message_zh
+        with hub.session() as session:
+            transcript.record(session, conversation_id, "bot", reply)
+        await send_messages(context.bot, hub, chat.id, [{"text": reply}])
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram update failed", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await with_retry(
+                lambda: context.bot.send_message(update.effective_chat.id, inbound.APOLOGY_ZH)  # type: ignore[union-attr]
+            )
+        except Exception:
+            log.error("could not apologise", exc_info=True)
+
+
+# ---------------------------------------------------------------- application
+
+
+def file_base_url(api_base_url: str) -> str:
+    """``https://api.telegram.org/bot`` → ``https://api.telegram.org/file/bot``."""
+    base = api_base_url.rstrip("/")
+    if base.endswith("/bot"):
+        return base[: -len("/bot")] + "/file/bot"
+    return base + "/file/bot"
+
+
+def build_application(hub: ChannelHub, settings: Settings, *, webhook: bool) -> Application:
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(16)
+    )
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
+    application.bot_data["hub"] = hub
+    application.add_handler(TypeHandler(Update, drop_duplicates), group=-1)
+    application.add_handler(CommandHandler("start", on_start))
+    application.add_handler(CallbackQueryHandler(on_callback))
+    application.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, on_file))
+    application.add_handler(MessageHandler(filters.TEXT, on_text))
+    application.add_error_handler(on_error)
+    return application
+
+
+async def start_telegram(hub: ChannelHub, settings: Settings) -> Application:
+    """Start the bridge: webhook mode with a public URL, polling otherwise."""
+    webhook = bool(settings.public_url)
+    application = build_application(hub, settings, webhook=webhook)
+    await application.initialize()
+    hub.telegram_bot = application.bot
+    if webhook:
+        url = settings.public_url.rstrip("/") + WEBHOOK_PATH
+        secret = settings.telegram_webhook_secret.get_secret_value()
+        try:
+            await with_retry(
+                lambda: application.bot.set_webhook(
+                    url=url, secret_token=secret or None, allowed_updates=Update.ALL_TYPES
+                )
+            )
+        except Exception:
+            log.error("setWebhook failed; Telegram will not reach the app until it succeeds", exc_info=True)
+        await application.start()
+    else:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+    log.info("telegram bridge started (%s mode)", "webhook" if webhook else "polling")
+    return application
+
+
+async def stop_telegram(hub: ChannelHub, application: Application) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    hub.telegram_bot = None
+
+
+@router.post(WEBHOOK_PATH, include_in_schema=False)
+async def webhook(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
+    if not secret or not hmac.compare_digest(given, secret):
+        return Response(status_code=403)
+    application = getattr(request.app.state, "telegram_app", None)
+    if application is None:
+        return Response(status_code=404)
+    try:
+        data = await request.json()
+        update = Update.de_json(data, application.bot)
+    except Exception:
+        return Response(status_code=400)
+    if update is None:
+        return Response(status_code=400)
+    await application.update_queue.put(update)
+    return Response(status_code=200)
+
+
+def seen_update(hub: ChannelHub, update_id: int) -> bool:
+    with hub.session() as session:
+        return (
+            session.scalars(
+                select(TelegramUpdate.update_id).where(TelegramUpdate.update_id == update_id)
+            ).first()
+            is not None
+        )

@@ -1,0 +1,67 @@
+"""The conversation transcript the app keeps: what the web chat shows and agents read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import ChatMessage
+
+ROLES = ("customer", "bot", "agent", "system")
+
+
+def record(
+    session: Session, conversation_id: str, role: str, text: str | None, payload: dict[str, Any] | None = None
+) -> ChatMessage:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    msg = ChatMessage(conversation_id=conversation_id, role=role, text=text, payload=payload or {})
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def record_bot_messages(
+    session: Session, conversation_id: str, messages: list[dict[str, Any]], role: str = "bot"
+) -> list[ChatMessage]:
+    """Store Rasa-shaped messages (text, buttons, image, custom)."""
+    stored = []
+    for m in messages:
+        payload: dict[str, Any] = {}
+        if m.get("buttons"):
+            payload["buttons"] = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in m["buttons"]
+            ]
+        if m.get("image"):
+            payload["image"] = str(m["image"])
+        if m.get("custom") is not None:
+            payload["custom"] = m["custom"]
+        if not m.get("text") and not payload:
+            continue
+        stored.append(record(session, conversation_id, role, m.get("text"), payload))
+    return stored
+
+
+def history(session: Session, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[ChatMessage]:
+    return list(
+        session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.id > after_id)
+            .order_by(ChatMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def to_json(msg: ChatMessage) -> dict[str, Any]:
+    """The shape the web chat and the agent console read (text is plain; the page escapes it)."""
+    return {
+        "id": msg.id,
+        "role": msg.role,
+        "text": msg.text or "",
+        "buttons": msg.payload.get("buttons", []),
+        "attachment": msg.payload.get("attachment"),
+        "at": msg.created_at.isoformat(),
+    }

@@ -1,0 +1,174 @@
+"""The web chat at ``/chat``: the page and its JSON endpoints.
+
+Sessions are anonymous: a random session id in a signed, HttpOnly, SameSite=Strict cookie is the
+conversation ``web:<session>``. Every endpoint reads the conversation from that cookie only, so
+one browser can never read or write another session's conversation. Writes also need the
+``X-Chat-Request`` header, which a cross-site form cannot send. The transcript lives on the
+server (``chat_messages``), so the history survives a reload; the page polls it for messages the
+assistant or an agent sends on their own (reminders, ticket updates, live handover).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeSerializer
+from pydantic import BaseModel, Field
+
+from bot.channels import inbound, transcript
+from bot.channels.hub import ChannelHub
+from bot.config import Settings
+from bot.errors import DomainError
+from bot.services import handover as handover_service
+from bot.services import uploads
+
+log = logging.getLogger(__name__)
+
+COOKIE = "chat_session"
+WRITE_HEADER = "X-Chat-Request"
+COOKIE_MAX_AGE = 30 * 24 * 3600
+MAX_TEXT = 1000
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+_FALLBACK_SECRET = secrets.token_urlsafe(32)
+
+router = APIRouter()
+
+
+def _serializer(settings: Settings) -> URLSafeSerializer:
+    secret = settings.session_secret.get_secret_value() or _FALLBACK_SECRET
+    return URLSafeSerializer(secret, salt="web-chat-session")
+
+
+def _session_id(request: Request) -> str | None:
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        value = _serializer(request.app.state.settings).loads(raw)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) and 16 <= len(value) <= 64 else None
+
+
+def _conversation(request: Request) -> str:
+    sid = _session_id(request)
+    if sid is None:
+        raise HTTPException(status_code=401, detail="no chat session")
+    return f"web:{sid}"
+
+
+def _check_write(request: Request) -> str:
+    if request.headers.get(WRITE_HEADER) != "1":
+        raise HTTPException(status_code=403, detail="missing chat header")
+    return _conversation(request)
+
+
+def _hub(request: Request) -> ChannelHub:
+    hub: ChannelHub = request.app.state.hub
+    return hub
+
+
+@router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
+async def chat_page(request: Request) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    response = TEMPLATES.TemplateResponse(
+        request,
+        "chat/index.html",
+        {"max_bytes": settings.upload_max_bytes, "max_mb": settings.upload_max_bytes // (1024 * 1024)},
+    )
+    if _session_id(request) is None:
+        token = _serializer(settings).dumps(secrets.token_urlsafe(24))
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https" or settings.public_url.startswith("https://"),
+            path="/chat",
+        )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    return response
+
+
+def _state(hub: ChannelHub, conversation_id: str, after: int) -> dict[str, Any]:
+    with hub.session() as session:
+        messages = [transcript.to_json(m) for m in transcript.history(session, conversation_id, after)]
+        handover = handover_service.current(session, conversation_id)
+        return {
+            "messages": messages,
+            "handover": handover.status.value if handover else None,
+        }
+
+
+@router.get("/chat/api/history")
+async def history(request: Request, after: int = 0) -> JSONResponse:
+    conversation_id = _conversation(request)
+    return JSONResponse(_state(_hub(request), conversation_id, max(after, 0)))
+
+
+class ChatIn(BaseModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    shown: str | None = Field(
+        default=None, max_length=MAX_TEXT
+    )  # a button's title, shown instead of its payload
+    after: int = 0
+
+
+@router.post("/chat/api/message")
+async def message(request: Request, body: ChatIn) -> JSONResponse:
+    conversation_id = _check_write(request)
+    hub = _hub(request)
+    text = body.text.strip()
+    if not text:
+        raise HTTPException(status_code=422, detail="empty")
+    async with hub.lock(conversation_id):
+        await inbound.handle_customer_message(hub, conversation_id, text, shown_text=body.shown)
+    return JSONResponse(_state(hub, conversation_id, max(body.after, 0)))
+
+
+@router.post("/chat/api/upload")
+async def upload(
+    request: Request,
+    file: UploadFile = File(...),
+    doc: str | None = Form(default=None, max_length=64),
+    after: int = Form(default=0),
+) -> JSONResponse:
+    conversation_id = _check_write(request)
+    hub = _hub(request)
+    settings: Settings = request.app.state.settings
+    data = await file.read(settings.upload_max_bytes + 1)
+    name = uploads.safe_display_name(file.filename)
+    async with hub.lock(conversation_id):
+        with hub.session() as session:
+            transcript.record(session, conversation_id, "customer", f"[文件] {name}", {"attachment": name})
+            try:
+                result = uploads.receive_document(
+                    session,
+                    conversation_id,
+                    data,
+                    file_name=name,
+                    declared_type=file.content_type,
+                    channel="web",
+                    hint=doc,
+                    settings=settings,
+                )
+                reply, status = result.message_zh, 200
+            except DomainError as exc:
+                reply, status = exc.message_zh, exc.http_status
+        # the file is stored (or refused) in its own transaction; the reply is recorded after it
+        with hub.session() as session:
+            transcript.record(session, conversation_id, "bot", reply)
+    state = _state(hub, conversation_id, max(after, 0))
+    state["ok"] = status == 200
+    return JSONResponse(state, status_code=200 if status == 200 else status)
