@@ -1,0 +1,216 @@
+"""Fallback (the second in a row offers a human), handing over to a human, stopping a form,
+and complaints (complaint_form asks what happened when the first message is vague)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.claims import reset_claim_slots
+from actions.common import INVALID_COUNT_SLOT, BaseFormValidation, conversation_id, db, utter_unexpected
+from bot.models import TicketType
+from bot.services import identity, tickets
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_ACTION = "action_default_fallback"
+MIN_COMPLAINT_CHARS = 6
+# What is left of "我要投诉!" once these are taken out says whether the customer told us anything.
+_VAGUE_COMPLAINT = re.compile(
+    r"我要|我想|我需要|想要|要|投诉|举报|你们|客服|一下|请问|怎么|在哪|哪里|可以|吗|呢|啊|了|的|"
+    r"[\s,,。.!!??~、]"
+)
+
+
+def _message_key(tracker: Tracker) -> str:
+    """Identifies the customer's latest message (a retried action sees the same one)."""
+    latest = tracker.latest_message or {}
+    message_id = latest.get("message_id")
+    if message_id:
+        return str(message_id)
+    user_turns = sum(1 for e in tracker.events if e.get("event") == "user")
+    return f"turn{user_turns}"
+
+
+def previous_turn_was_fallback(tracker: Tracker) -> bool:
+    """Did the assistant answer the customer's previous message with the fallback too?"""
+    users_seen = 0
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            users_seen += 1
+            if users_seen > 1:
+                return False
+        elif kind == "action" and users_seen == 1:
+            name = event.get("name")
+            if name == FALLBACK_ACTION:
+                return True
+            if name not in ("action_listen", None):
+                return False
+    return False
+
+
+class ActionDefaultFallback(Action):
+    def name(self) -> str:
+        return FALLBACK_ACTION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        if previous_turn_was_fallback(tracker):
+            dispatcher.utter_message(response="utter_default_twice")
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []
+
+
+def _leave_form(tracker: Tracker) -> list[EventType]:
+    if not (tracker.active_loop or {}).get("name"):
+        return []
+    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(INVALID_COUNT_SLOT, 0.0)]
+
+
+class ActionRequestHuman(Action):
+    """Opens (or reuses) a human-handover ticket with the conversation id; the channel layer queues
+    the conversation for a live agent (bot/channels/inbound.py) and links this ticket."""
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        conv = conversation_id(tracker)
+        try:
+            with db() as session:
+                ticket = next(
+                    (
+                        t
+                        for t in tickets.open_tickets_for_conversation(session, conv)
+                        if t.ticket_type == TicketType.HUMAN_HANDOVER
+                    ),
+                    None,
+                )
+                if ticket is None:
+                    ctx = identity.get_verified(session, conv)
+                    ticket, _ = tickets.create_ticket(
+                        session,
+                        ticket_type=TicketType.HUMAN_HANDOVER,
+                        subject="转人工服务:客户要求转人工",
+                        customer_id=ctx.customer.id if ctx else None,
+                        policy_id=ctx.policy.id if ctx else None,
+                        conversation_id=conv,
+                        payload={
+                            "reason": "request_human",
+                            "active_form": (tracker.active_loop or {}).get("name"),
+                        },
+                        idempotency_key=f"{conv}:handover:{_message_key(tracker)}"[:200],
+                    )
+                number = ticket.number
+        except Exception:
+            logger.exception("handover ticket failed")
+            utter_unexpected(dispatcher)
+            return _leave_form(tracker)
+        dispatcher.utter_message(response="utter_human_ticket", ticket_number=number)
+        return _leave_form(tracker)
+
+
+class ActionCancelForm(Action):
+    """The customer confirmed that they want to stop: leave the form, forget what it collected."""
+
+    def name(self) -> str:
+        return "action_cancel_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_form_cancelled")
+        events: list[EventType] = [*reset_claim_slots(), SlotSet("complaint_text", None)]
+        if not tracker.get_slot("verified"):
+            events += [SlotSet("person_name", None), SlotSet("id_tail", None)]
+        events.append(SlotSet("pending_request", None))
+        return [*events, ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+def complaint_is_specific(text: str) -> bool:
+    return len(_VAGUE_COMPLAINT.sub("", text or "")) >= MIN_COMPLAINT_CHARS
+
+
+class ValidateComplaintForm(BaseFormValidation):
+    def name(self) -> str:
+        return "validate_complaint_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return ["complaint_text"]
+
+    async def extract_complaint_text(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        latest = tracker.latest_message or {}
+        text = str(latest.get("text") or "").strip()
+        intent = (latest.get("intent") or {}).get("name")
+        if tracker.get_slot("requested_slot") == "complaint_text":
+            if intent in ("stop", "request_human") or text.startswith("/"):
+                return {}
+            return {"complaint_text": text}
+        if (
+            tracker.get_slot("complaint_text") is None
+            and intent == "complain"
+            and complaint_is_specific(text)
+        ):
+            return {"complaint_text": text}
+        return {}
+
+    def validate_complaint_text(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if not complaint_is_specific(text):
+            dispatcher.utter_message(response="utter_invalid_complaint_text")
+            return {"complaint_text": None}
+        return {"complaint_text": text[:2000]}
+
+
+class ActionSubmitComplaint(Action):
+    def name(self) -> str:
+        return "action_submit_complaint"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        conv = conversation_id(tracker)
+        text = str(tracker.get_slot("complaint_text") or "").strip()
+        if not text:
+            dispatcher.utter_message(response="utter_ask_complaint_text")
+            return []
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        try:
+            with db() as session:
+                ctx = identity.get_verified(session, conv)
+                ticket, _ = tickets.create_ticket(
+                    session,
+                    ticket_type=TicketType.COMPLAINT,
+                    subject="客户投诉:" + text[:40],
+                    customer_id=ctx.customer.id if ctx else None,
+                    policy_id=ctx.policy.id if ctx else None,
+                    conversation_id=conv,
+                    payload={"complaint_text": text, "channel_conversation": conv},
+                    idempotency_key=f"{conv}:complaint:{digest}",
+                )
+                number = ticket.number
+        except Exception:
+            logger.exception("complaint ticket failed")
+            utter_unexpected(dispatcher)
+            return [SlotSet("complaint_text", None)]
+        sla = tickets.TICKET_RULES[TicketType.COMPLAINT].sla_hours
+        dispatcher.utter_message(response="utter_complaint_recorded", ticket_number=number, sla_hours=sla)
+        return [SlotSet("complaint_text", None)]

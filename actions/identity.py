@@ -1,0 +1,182 @@
+"""Identity verification in the dialogue: the identity form, and the mixin that puts the same
+three questions (policy number, policyholder's name, last six of the ID) into any form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import BaseFormValidation, conversation_id, db, slot_text, utter_error
+from bot.errors import VerificationFailed, VerificationLocked
+from bot.ids import normalize_policy_number
+from bot.masking import mask_name
+from bot.services import identity
+
+IDENTITY_SLOTS = ["policy_number", "person_name", "id_tail"]
+NAME_RE = re.compile(r"^[\u4e00-\u9fa5·•]{2,20}$|^[A-Za-z][A-Za-z .'-]{1,40}$")
+NAME_PREFIXES = (
+    "我的名字是",
+    "我的名字叫",
+    "投保人是",
+    "投保人叫",
+    "姓名是",
+    "姓名",
+    "名字是",
+    "我叫",
+    "我是",
+    "叫",
+)
+
+
+def clean_name(text: str) -> str | None:
+    value = re.sub(r"^[。,.,!!~\s]+|[。,.,!!~\s]+$", "", text)
+    for prefix in NAME_PREFIXES:
+        if value.startswith(prefix):
+            value = re.sub(r"^[::\s]+|[::\s]+$", "", value[len(prefix) :])
+            break
+    value = value.replace(" ", "") if re.search(r"[\u4e00-\u9fa5]", value) else value
+    return value if NAME_RE.match(value) else None
+
+
+# Intents that mean something else even while a question is open (the rules handle them).
+NOT_AN_ANSWER = frozenset({"stop", "request_human"})
+
+
+def answer_to_question(
+    tracker: Tracker, slot: str, not_an_answer: frozenset[str] = NOT_AN_ANSWER
+) -> dict[str, Any]:
+    """The customer's text as the answer to the open question ``slot``, whatever intent the NLU
+    guessed ("157317" is not a goodbye), unless a slot mapping has filled it this turn already
+    or the message is a stop / human request or a button payload."""
+    if tracker.get_slot("requested_slot") != slot or slot in tracker.slots_to_validate():
+        return {}
+    latest = tracker.latest_message or {}
+    text = str(latest.get("text") or "").strip()
+    intent = (latest.get("intent") or {}).get("name")
+    if not text or text.startswith("/") or intent in not_an_answer:
+        return {}
+    return {slot: text}
+
+
+class IdentityMixin:
+    """Form validators that need a verified caller inherit this before ``BaseFormValidation``."""
+
+    def identity_slots_needed(self, tracker: Tracker) -> list[str]:
+        """The identity questions still to ask: none when verified, or while a lock holds."""
+        conv = conversation_id(tracker)
+        with db() as session:
+            if identity.get_verified(session, conv) is not None:
+                return []
+            locked_number = normalize_policy_number(slot_text(tracker, "policy_number") or "")
+            if tracker.get_slot("identity_locked") and identity.active_lock(session, conv, locked_number):
+                return []
+        return list(IDENTITY_SLOTS)
+
+    async def extract_policy_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return answer_to_question(tracker, "policy_number")
+
+    async def extract_person_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return answer_to_question(tracker, "person_name")
+
+    async def extract_id_tail(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return answer_to_question(tracker, "id_tail")
+
+    def validate_policy_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        number = normalize_policy_number(str(value)) if value else None
+        if number is None:
+            if tracker.get_slot("requested_slot") == "policy_number":
+                dispatcher.utter_message(response="utter_invalid_policy_number")
+            return {"policy_number": None}
+        return {"policy_number": number}
+
+    def validate_person_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = clean_name(str(value)) if value else None
+        if name is None:
+            dispatcher.utter_message(response="utter_invalid_person_name")
+            return {"person_name": None}
+        return {"person_name": name}
+
+    def validate_id_tail(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        tail = identity.normalize_id_tail(str(value)) if value else None
+        if tail is None:
+            dispatcher.utter_message(response="utter_invalid_id_tail")
+            return {"id_tail": None}
+        return {"id_tail": tail}
+
+    def verify_when_complete(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Once the three facts are known, check them; clear them again on a mismatch."""
+        number = slot_text(tracker, "policy_number")
+        name = slot_text(tracker, "person_name")
+        tail = slot_text(tracker, "id_tail")
+        if tracker.get_slot("verified") and self.identity_slots_needed(tracker) == []:
+            return []
+        if not (number and name and tail):
+            return []
+        cleared = [SlotSet("person_name", None), SlotSet("id_tail", None), SlotSet("policy_number", None)]
+        error: VerificationFailed | VerificationLocked | None = None
+        masked = ""
+        # The failed attempt and the lock must be committed: catch inside the transaction.
+        with db() as session:
+            try:
+                ctx = identity.verify(
+                    session,
+                    conversation_id=conversation_id(tracker),
+                    policy_number=number,
+                    name=name,
+                    id_tail=tail,
+                )
+                masked = mask_name(ctx.customer.name)
+            except (VerificationLocked, VerificationFailed) as exc:
+                error = exc
+        if isinstance(error, VerificationLocked):
+            utter_error(dispatcher, error, domain)
+            # Keep the locked policy number: the form stops asking while that lock holds.
+            return [*cleared[:2], SlotSet("identity_locked", True), SlotSet("verified", False)]
+        if isinstance(error, VerificationFailed):
+            remaining = int(str(error.context.get("remaining") or 0))
+            dispatcher.utter_message(response="utter_verification_failed", remaining=remaining)
+            return [*cleared, SlotSet("verified", False)]
+        dispatcher.utter_message(response="utter_verified", customer_name=masked)
+        return [
+            SlotSet("verified", True),
+            SlotSet("policy_number", number),
+            SlotSet("identity_locked", False),
+        ]
+
+
+class ValidateIdentityForm(IdentityMixin, BaseFormValidation):
+    def name(self) -> str:
+        return "validate_identity_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return self.identity_slots_needed(tracker)
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        extra = self.verify_when_complete(dispatcher, tracker, domain)
+        tracker.add_slots(extra)
+        return events + extra

@@ -1,0 +1,308 @@
+"""Claims: reporting (idempotent, with a claims-team ticket), status in plain Chinese, the
+documents still missing (from the document catalog) and the next step."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot import catalog
+from bot.config import get_settings
+from bot.errors import ClaimNotFound, DomainError, InvalidInput
+from bot.ids import normalize_claim_number
+from bot.models import (
+    Claim,
+    ClaimStatus,
+    ClaimType,
+    Customer,
+    LineOfBusiness,
+    Policy,
+    Ticket,
+    TicketType,
+)
+from bot.models.base import utcnow
+from bot.services import audit
+from bot.services.claim_input import CLAIM_TYPE_ZH
+from bot.services.tickets import create_ticket
+
+# Which lines of business can carry which claim (health riders on life policies count).
+CLAIM_LINES: dict[ClaimType, frozenset[LineOfBusiness]] = {
+    ClaimType.MOTOR: frozenset({LineOfBusiness.MOTOR}),
+    ClaimType.MEDICAL: frozenset({LineOfBusiness.HEALTH, LineOfBusiness.LIFE}),
+    ClaimType.CRITICAL_ILLNESS: frozenset({LineOfBusiness.HEALTH, LineOfBusiness.LIFE}),
+    ClaimType.ACCIDENT: frozenset({LineOfBusiness.ACCIDENT}),
+    ClaimType.DEATH: frozenset({LineOfBusiness.LIFE, LineOfBusiness.ACCIDENT}),
+}
+LINE_ZH = {
+    LineOfBusiness.LIFE: "寿险",
+    LineOfBusiness.HEALTH: "健康险",
+    LineOfBusiness.ACCIDENT: "意外险",
+    LineOfBusiness.MOTOR: "车险",
+}
+STATUS_ZH = {
+    ClaimStatus.REPORTED: "已报案,等待您提交理赔材料",
+    ClaimStatus.DOCUMENTS_PENDING: "材料待补充,需要您补交材料后才能继续审核",
+    ClaimStatus.UNDER_REVIEW: "理赔材料已齐全,正在审核中",
+    ClaimStatus.APPROVED: "审核已通过,赔款正在安排支付",
+    ClaimStatus.REJECTED: "审核未通过(拒赔)",
+    ClaimStatus.PAID: "已赔付,赔款已转入您的收款账户",
+}
+NEXT_STEP_ZH = {
+    ClaimStatus.REPORTED: "请您尽快准备并提交以下材料,可以直接在本对话中发送照片或文件。",
+    ClaimStatus.DOCUMENTS_PENDING: "请您补交以下材料,收到后我们会继续为您审核。",
+    ClaimStatus.UNDER_REVIEW: "审核一般在5个工作日内完成,结果会第一时间通知您,无需您再操作。",
+    ClaimStatus.APPROVED: "赔款一般在1至3个工作日内到账,请留意您的收款账户。",
+    ClaimStatus.REJECTED: "如对审核结果有疑问,可以说“转人工”,我们会为您详细说明,您也可以提出申诉。",
+    ClaimStatus.PAID: "本案已结案,如有其他问题欢迎随时联系我们。",
+}
+OPEN_CLAIM_STATUSES = (ClaimStatus.REPORTED, ClaimStatus.DOCUMENTS_PENDING, ClaimStatus.UNDER_REVIEW)
+FUTURE_TOLERANCE = timedelta(minutes=10)
+
+
+class ClaimTypeMismatch(DomainError):
+    code = "claim_type_mismatch"
+    http_status = 409
+    message_zh = "该保单的险种不能办理这类理赔,请换一张保单或转人工客服。"
+
+
+@dataclass(frozen=True)
+class ClaimReport:
+    claim: Claim
+    ticket: Ticket
+    created: bool
+
+
+def claim_type_zh(claim_type: ClaimType) -> str:
+    return CLAIM_TYPE_ZH[claim_type]
+
+
+def policy_fits(policy: Policy, claim_type: ClaimType) -> bool:
+    return policy.line in CLAIM_LINES[claim_type]
+
+
+def fitting_policies(session: Session, customer: Customer, claim_type: ClaimType) -> list[Policy]:
+    """The customer's own policies (as holder or insured) that can carry this claim type."""
+    policies = session.scalars(
+        select(Policy)
+        .where(or_(Policy.policyholder_id == customer.id, Policy.insured_id == customer.id))
+        .order_by(Policy.effective_date.desc())
+    )
+    return [p for p in policies if policy_fits(p, claim_type)]
+
+
+def check_incident_time(policy: Policy | None, at: datetime, now: datetime | None = None) -> None:
+    """Not in the future, not before the policy took effect (InvalidInput otherwise)."""
+    now = now or utcnow()
+    if at > now + FUTURE_TOLERANCE:
+        raise InvalidInput("incident in the future", reason="future")
+    if policy is not None:
+        zone = ZoneInfo(get_settings().timezone)
+        if at.astimezone(zone).date() < policy.effective_date:
+            raise InvalidInput(
+                "incident before the policy took effect",
+                reason="before_policy",
+                effective_date=policy.effective_date.isoformat(),
+            )
+
+
+def new_claim_number(session: Session) -> str:
+    """``CL`` + 10 digits: the year's last two digits and 8 random digits, unique."""
+    year = utcnow().year % 100
+    while True:
+        number = f"CL{year:02d}{secrets.randbelow(10**8):08d}"
+        if session.scalars(select(Claim.id).where(Claim.number == number)).first() is None:
+            return number
+
+
+def report_key(
+    conversation_id: str,
+    policy: Policy,
+    claim_type: ClaimType,
+    incident_at: datetime,
+    place: str,
+    description: str,
+) -> str:
+    """One key per reported incident in a conversation: a retry or a double submit finds the claim."""
+    digest = hashlib.sha256(
+        "|".join(
+            [policy.number, claim_type.value, incident_at.isoformat(), place.strip(), description.strip()]
+        ).encode("utf-8")
+    ).hexdigest()[:24]
+    return f"{conversation_id}:claim:{digest}"[:200]
+
+
+def report_claim(
+    session: Session,
+    *,
+    policy: Policy,
+    reporter: Customer,
+    claim_type: ClaimType,
+    incident_at: datetime,
+    place: str,
+    description: str,
+    police_reported: bool | None,
+    has_photos: bool | None,
+    plate_number: str | None = None,
+    conversation_id: str | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> ClaimReport:
+    """Register a claim and its claims-team ticket; a retry with the same key returns them."""
+    if idempotency_key:
+        existing = session.scalars(select(Claim).where(Claim.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            ticket = session.scalars(
+                select(Ticket).where(Ticket.claim_id == existing.id, Ticket.ticket_type == TicketType.CLAIM)
+            ).first()
+            if ticket is None:
+                ticket = _claim_ticket(session, existing, conversation_id, idempotency_key, now)
+            return ClaimReport(existing, ticket, False)
+    if not policy_fits(policy, claim_type):
+        raise ClaimTypeMismatch(policy=policy.number, claim_type=claim_type.value)
+    check_incident_time(policy, incident_at, now)
+    now = now or utcnow()
+    claim = Claim(
+        number=new_claim_number(session),
+        policy_id=policy.id,
+        reporter_id=reporter.id,
+        claim_type=claim_type,
+        status=ClaimStatus.REPORTED,
+        incident_at=incident_at,
+        incident_place=place.strip()[:255],
+        description=description.strip(),
+        police_reported=police_reported,
+        has_photos=has_photos,
+        plate_number=plate_number if claim_type is ClaimType.MOTOR else None,
+        reported_at=now,
+        conversation_id=conversation_id,
+        idempotency_key=idempotency_key,
+    )
+    session.add(claim)
+    session.flush()
+    ticket = _claim_ticket(session, claim, conversation_id, idempotency_key, now)
+    audit.record(
+        session,
+        actor="assistant",
+        action="claim.reported",
+        object_type="claim",
+        object_id=claim.number,
+        customer_id=reporter.id,
+        after={"claim_type": claim_type.value, "policy": policy.number, "ticket": ticket.number},
+    )
+    return ClaimReport(claim, ticket, True)
+
+
+def _claim_ticket(
+    session: Session, claim: Claim, conversation_id: str | None, key: str | None, now: datetime | None
+) -> Ticket:
+    ticket, _ = create_ticket(
+        session,
+        ticket_type=TicketType.CLAIM,
+        subject=f"{claim_type_zh(claim.claim_type)}报案 {claim.number}",
+        customer_id=claim.reporter_id,
+        policy_id=claim.policy_id,
+        claim_id=claim.id,
+        conversation_id=conversation_id,
+        payload={
+            "claim_number": claim.number,
+            "claim_type": claim.claim_type.value,
+            "police_reported": claim.police_reported,
+            "has_photos": claim.has_photos,
+        },
+        idempotency_key=f"{key}:ticket"[:200] if key else None,
+        now=now,
+    )
+    return ticket
+
+
+def requirements(claim: Claim) -> list[catalog.DocumentSpec]:
+    return catalog.claim_requirements(claim.claim_type, police_reported=claim.police_reported)
+
+
+def received_codes(claim: Claim) -> set[str]:
+    return {d.doc_code for d in claim.documents}
+
+
+def missing_documents(claim: Claim) -> list[catalog.DocumentSpec]:
+    return catalog.missing_documents(requirements(claim), received_codes(claim))
+
+
+def checklist_zh(claim: Claim) -> str:
+    """The documents still to send, one a line (already received ones are left out)."""
+    missing = missing_documents(claim)
+    if not missing:
+        return "必交材料已全部收到。"
+    lines = []
+    for doc in missing:
+        line = f"□ {doc.name}({doc.form_zh})"
+        if doc.note:
+            line += f"—{doc.note}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def next_steps_zh(claim: Claim) -> str:
+    return catalog.entry(claim.claim_type.value).next_steps
+
+
+def get_claim_of(session: Session, customer: Customer, number: str) -> Claim:
+    """The claim with this number if it concerns the customer (reporter, holder or insured)."""
+    normalized = normalize_claim_number(number) or number.strip().upper()
+    claim = session.scalars(select(Claim).where(Claim.number == normalized)).first()
+    if claim is None or not _concerns(session, claim, customer):
+        raise ClaimNotFound(claim_number=normalized)
+    return claim
+
+
+def _concerns(session: Session, claim: Claim, customer: Customer) -> bool:
+    if claim.reporter_id == customer.id:
+        return True
+    policy = session.get(Policy, claim.policy_id)
+    return policy is not None and customer.id in (policy.policyholder_id, policy.insured_id)
+
+
+def claims_of(session: Session, customer: Customer) -> list[Claim]:
+    policy_ids = select(Policy.id).where(
+        or_(Policy.policyholder_id == customer.id, Policy.insured_id == customer.id)
+    )
+    return list(
+        session.scalars(
+            select(Claim)
+            .where(or_(Claim.reporter_id == customer.id, Claim.policy_id.in_(policy_ids)))
+            .order_by(Claim.reported_at.desc())
+        )
+    )
+
+
+def _day(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(get_settings().timezone)).date()
+    return f"{value:%Y年%m月%d日}"
+
+
+def describe_zh(session: Session, claim: Claim) -> str:
+    """A plain-Chinese status card: what, where it stands, what is missing, what happens next."""
+    policy = session.get(Policy, claim.policy_id)
+    lines = [
+        f"理赔案号:{claim.number}({claim_type_zh(claim.claim_type)},报案日期{_day(claim.reported_at)})",
+        f"关联保单:{policy.number if policy else ''}",
+        f"当前进度:{STATUS_ZH[claim.status]}",
+    ]
+    if claim.status is ClaimStatus.REJECTED and claim.decision_reason:
+        lines.append(f"原因:{claim.decision_reason}")
+    if claim.status in (ClaimStatus.APPROVED, ClaimStatus.PAID) and claim.approved_amount is not None:
+        lines.append(f"核定赔付金额:{claim.approved_amount:,.2f}元")
+    if claim.status is ClaimStatus.PAID and claim.paid_at is not None:
+        lines.append(f"到账日期:{_day(claim.paid_at)}")
+    if claim.status in (ClaimStatus.REPORTED, ClaimStatus.DOCUMENTS_PENDING):
+        missing = missing_documents(claim)
+        if missing:
+            lines.append("还需要您提供:" + "、".join(d.label for d in missing))
+    lines.append(f"下一步:{NEXT_STEP_ZH[claim.status]}")
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from actions.identity import ValidateIdentityForm, clean_name
+from bot.errors import VerificationFailed, VerificationLocked
+from bot.models.base import utcnow
+from bot.services import identity
+from tests.action_helpers import make_tracker, responses, run_action, slot_events
+from tests.factories import make_customer, make_policy
+
+
+@pytest.fixture
+def holder_and_policy(session):
+    holder = make_customer(session, name="张伟")
+    policy = make_policy(session, holder, number="LF2023000123")
+    return holder, policy
+
+
+def test_verification_succeeds_with_the_three_facts_and_expires(session, holder_and_policy):
+    holder, policy = holder_and_policy
+    now = utcnow()
+    ctx = identity.verify(
+        session,
+        conversation_id="web:a",
+        policy_number="lf 2023 000123",
+        name="张 伟",
+        id_tail=holder.id_number[-6:].lower(),
+        now=now,
+    )
+    assert ctx.policy.id == policy.id
+    assert identity.get_verified(session, "web:a", now + timedelta(minutes=29)) is not None
+    assert identity.get_verified(session, "web:a", now + timedelta(minutes=31)) is None
+    assert identity.get_verified(session, "web:other", now) is None
+
+
+def test_three_failures_lock_the_policy_and_the_conversation_for_15_minutes(session, holder_and_policy):
+    holder, _ = holder_and_policy
+    now = utcnow()
+    for expected_remaining in (2, 1):
+        with pytest.raises(VerificationFailed) as err:
+            identity.verify(
+                session,
+                conversation_id="web:b",
+                policy_number="LF2023000123",
+                name="张伟",
+                id_tail="000000",
+                now=now,
+            )
+        assert err.value.context["remaining"] == expected_remaining
+    with pytest.raises(VerificationLocked):
+        identity.verify(
+            session,
+            conversation_id="web:b",
+            policy_number="LF2023000123",
+            name="李四",
+            id_tail="000000",
+            now=now,
+        )
+    # The right answer does not help while locked, from this or another conversation.
+    right_tail = holder.id_number[-6:]
+    with pytest.raises(VerificationLocked):
+        identity.verify(
+            session,
+            conversation_id="web:b",
+            policy_number="LF2023000123",
+            name="张伟",
+            id_tail=right_tail,
+            now=now + timedelta(minutes=5),
+        )
+    with pytest.raises(VerificationLocked):
+        identity.verify(
+            session,
+            conversation_id="telegram:9",
+            policy_number="LF2023000123",
+            name="张伟",
+            id_tail=right_tail,
+            now=now + timedelta(minutes=5),
+        )
+    ctx = identity.verify(
+        session,
+        conversation_id="web:b",
+        policy_number="LF2023000123",
+        name="张伟",
+        id_tail=right_tail,
+        now=now + timedelta(minutes=16),
+    )
+    assert ctx.customer.id == holder.id
+
+
+def test_unknown_policy_fails_without_saying_which_fact_was_wrong(session):
+    with pytest.raises(VerificationFailed) as err:
+        identity.verify(
+            session, conversation_id="web:c", policy_number="LF2099000001", name="张伟", id_tail="12345X"
+        )
+    assert err.value.message_zh.startswith("身份核验未通过")
+
+
+def test_switching_to_another_policy_of_the_same_holder_only(session, holder_and_policy):
+    holder, _ = holder_and_policy
+    own = make_policy(session, holder, number="HE2024000001")
+    stranger = make_customer(session, name="王芳", mobile="13900001111")
+    other = make_policy(session, stranger, number="HE2024000002")
+    identity.verify(
+        session,
+        conversation_id="web:d",
+        policy_number="LF2023000123",
+        name="张伟",
+        id_tail=holder.id_number[-6:],
+    )
+    assert identity.switch_policy(session, "web:d", "HE2024000001").policy.id == own.id
+    assert identity.switch_policy(session, "web:d", other.number) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我叫张伟", "张伟"),
+        ("张 伟", "张伟"),
+        ("投保人是欧阳小明。", "欧阳小明"),
+        ("12345", None),
+        ("张", None),
+    ],
+)
+def test_names_are_cleaned_from_what_customers_type(text, expected):
+    assert clean_name(text) == expected
+
+
+def test_identity_form_verifies_when_all_three_are_given(action_session, holder_and_policy):
+    holder, _ = holder_and_policy
+    tracker = make_tracker(
+        sender_id="web:form1",
+        slots={
+            "policy_number": "LF2023000123",
+            "person_name": "张伟",
+            "id_tail": holder.id_number[-6:],
+            "requested_slot": "id_tail",
+        },
+        active_loop="identity_form",
+    )
+    events, dispatcher = run_action(ValidateIdentityForm(), tracker)
+    slots = slot_events(events)
+    assert slots["verified"] is True
+    assert slots["requested_slot"] is None
+    assert "utter_verified" in responses(dispatcher)
+    # The reply masks the name.
+    assert dispatcher.messages[-1]["customer_name"] == "张*"
+
+
+def test_identity_form_clears_the_facts_on_a_mismatch(action_session, holder_and_policy):
+    tracker = make_tracker(
+        sender_id="web:form2",
+        slots={
+            "policy_number": "LF2023000123",
+            "person_name": "张伟",
+            "id_tail": "999999",
+            "requested_slot": "id_tail",
+        },
+        active_loop="identity_form",
+    )
+    events, dispatcher = run_action(ValidateIdentityForm(), tracker)
+    slots = slot_events(events)
+    assert slots["verified"] is False
+    assert slots["policy_number"] is None and slots["id_tail"] is None
+    # Rasa then asks the first empty slot of the form again: the policy number.
+    assert slots.get("requested_slot", "policy_number") == "policy_number"
+    assert "utter_verification_failed" in responses(dispatcher)
