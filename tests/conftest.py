@@ -58,6 +58,25 @@ def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     eng.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _empty_database_after_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts from an empty database. Most tests roll back (``session``); tests of
+    code that commits on its own (channels, reminders, handover) leave rows that are wiped here."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    eng: Engine = request.getfixturevalue("engine")
+    from bot.models import Base
+
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with eng.begin() as conn:
+        if eng.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
 @pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test, even where the code under test flushes."""

@@ -14,6 +14,7 @@ from bot.config import Settings, get_settings
 from bot.db import make_engine
 from bot.errors import DomainError
 from bot.web import health
+from bot.web.docs import install_docs
 
 
 @asynccontextmanager
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Web chat, agent console, ticket desk and JSON API of the insurance service assistant.",
         lifespan=_lifespan,
+        docs_url=None,  # served by bot.web.docs from local files: no CDN at run time
+        redoc_url=None,
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"code": exc.code, "message": exc.message_zh}, status_code=exc.http_status)
 
     app.include_router(health.router)
+    install_docs(app)
     channels_runtime.install(app)  # web chat, live handover queue, Telegram webhook
 
     # Staff side: login, ticket desk (/desk), agent console (/agent), JSON API (/api), reports.
