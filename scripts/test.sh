@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
+export RASA_TELEMETRY_ENABLED=false  # no usage reports leave this machine
 bash scripts/setup-envs.sh
 
 echo "==> rasa data validate"
