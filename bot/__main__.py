@@ -86,6 +86,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
         port=settings.app_port,
         proxy_headers=True,
         log_level="info",
+        timeout_graceful_shutdown=5,  # open event streams (web chat, live page) end, not block a stop
     )
     return 0
 

@@ -1,6 +1,7 @@
 """The web chat in a real headless Chromium (the app on loopback, Rasa faked in-process):
 buttons and quick replies, the typing indicator, an upload attached to a claim, history after a
-reload, and nothing a customer types is ever run as HTML."""
+reload, messages pushed by the server (server-sent events, no polling; a slow poll only without
+EventSource), and nothing a customer types is ever run as HTML."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.rasa_client import RasaClient
 from bot.db import make_engine
+from bot.models import ChatMessage
 from bot.web.app import create_app
 from tests.channel_support import (
     JPEG,
@@ -67,6 +69,8 @@ def test_web_chat_in_chromium(site, tmp_path: Path) -> None:
     with sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
         page.goto(base + "/chat")
         expect(page.locator(".bar .title")).to_have_text("在线客服")
 
@@ -142,6 +146,87 @@ def test_web_chat_in_chromium(site, tmp_path: Path) -> None:
         worker.start()
         worker.join(30)
         expect(page.locator(".msg.bot").last).to_contain_text("reminder_stage=d7", timeout=10_000)
+        # pushed on the stream: the page loaded its history once per load and never polled
+        assert [u for u in requested if "/chat/api/stream" in u]
+        assert len([u for u in requested if "/chat/api/history" in u]) == 2  # the first load + the reload
         if SHOTS:
             page.screenshot(path=str(SHOTS / "chat-mobile-after-reload.png"), full_page=True)
+        browser.close()
+
+
+def test_without_event_source_the_page_polls_slowly(site, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, engine, _fake = site
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page()
+        page.add_init_script("window.EventSource = undefined;")  # an old browser, or a blocked stream
+        page.clock.install()
+        page.goto(base + "/chat")
+        page.fill("#input", "你好")
+        page.click("#send")
+        expect(page.locator(".msg.bot").last).to_have_text("收到:你好")
+
+        sid_cookie = next(c for c in page.context.cookies() if c["name"] == "chat_session")
+        from itsdangerous import URLSafeSerializer
+
+        sid = URLSafeSerializer("test-session-secret", salt="web-chat-session").loads(sid_cookie["value"])
+        with Session(engine) as s, s.begin():
+            s.add(ChatMessage(conversation_id=f"web:{sid}", role="agent", text="您好,这里是人工客服。"))
+        page.clock.run_for(21_000)  # one slow poll
+        expect(page.locator(".msg.agent").last).to_contain_text("您好,这里是人工客服。")
+        browser.close()
+
+
+def test_live_handover_pages_are_pushed_both_ways(site) -> None:
+    """The agent's live page and the customer's chat, side by side, without any polling."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from bot.models import StaffRole
+    from bot.services.staff import create_user
+
+    base, engine, _fake = site
+    with Session(engine) as s, s.begin():
+        create_user(
+            s, username="live_agent", password="agent-pass-123", role=StaffRole.AGENT, display_name="坐席小王"
+        )
+    with sync_playwright() as p:
+        browser = launch(p)
+        agent = browser.new_context().new_page()
+        requested: list[str] = []
+        agent.on("request", lambda r: requested.append(r.url))
+        agent.goto(base + "/agent/live")  # → the login page, then back
+        agent.fill("#username", "live_agent")
+        agent.fill("#password", "agent-pass-123")
+        agent.click("button[type=submit]")
+        expect(agent.locator("#empty")).to_be_visible()
+
+        customer = browser.new_context().new_page()
+        customer.goto(base + "/chat")
+        customer.locator(".chip", has_text="转人工").click()
+        expect(customer.locator("#status")).to_have_text("正在为您转接人工客服…")
+
+        expect(agent.locator("#queue li")).to_have_count(1)  # pushed: the queue changed
+        agent.locator("#queue li").first.click()
+        expect(agent.locator("#log .m.customer")).to_contain_text("转人工客服")
+        agent.click("#accept")
+        expect(customer.locator(".msg.agent").last).to_contain_text("人工客服已接入")
+        expect(customer.locator("#status")).to_have_text("人工客服为您服务中")
+
+        customer.fill("#input", "我的理赔款什么时候到账?")
+        customer.click("#send")
+        expect(agent.locator("#log .m.customer").last).to_have_text("客户:我的理赔款什么时候到账?")
+        agent.fill("#text", "您好,预计3个工作日内到账。")
+        agent.click("#reply button[type=submit]")
+        expect(customer.locator(".msg.agent").last).to_contain_text("您好,预计3个工作日内到账。")
+        expect(agent.locator("#log .m.agent")).to_have_count(2)  # pushed and fetched: shown once
+
+        agent.click("#release")
+        expect(customer.locator(".msg.system").last).to_contain_text("智能助手将继续为您服务")
+        expect(customer.locator("#status")).to_have_text("智能助手为您服务")
+        expect(agent.locator("#empty")).to_be_visible()
+        assert [u for u in requested if "/agent/live/api/stream" in u]
+        # no polling: one fetch after each of the agent's three actions, the rest was pushed
+        assert len([u for u in requested if "/agent/live/api/" in u and "/messages?" in u]) == 3
         browser.close()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels import transcript
+from bot.channels import push, transcript
 from bot.channels.hub import ChannelHub, channel_and_id
 from bot.channels.rasa_client import RasaUnavailable
 from bot.models import Channel, ChannelBinding, HandoverStatus
@@ -74,6 +74,7 @@ async def start_handover(
     with hub.session() as session:
         _handover, created = handover_service.open_handover(session, conversation_id, reason)
         note = _note(session, conversation_id, HANDOVER_STARTED_ZH) if created else None
+        push.mark(session, push.LIVE_QUEUE)
     if pause_in_rasa:
         try:
             await hub.rasa.append_events(conversation_id, [{"event": "pause"}])
@@ -83,17 +84,23 @@ async def start_handover(
 
 
 async def end_handover(hub: ChannelHub, handover_id: int) -> str:
-    """Hand the conversation back to the assistant; returns the conversation id."""
+    """Hand the conversation back to the assistant; returns the conversation id.
+
+    Under the conversation's lock, so a proactive message (``outbound.notify_conversation``)
+    either sees the handover still open, or the assistant already resumed in Rasa."""
     from bot.channels.outbound import deliver
 
     with hub.session() as session:
-        handover = handover_service.close(session, handover_id)
-        conversation_id = handover.conversation_id
-    try:
-        await hub.rasa.append_events(conversation_id, [{"event": "resume"}])
-    except RasaUnavailable:
-        log.warning("could not resume %s in Rasa", conversation_id)
-    await deliver(conversation_id, [{"text": HANDOVER_ENDED_ZH}], role="system", hub=hub)
+        conversation_id = handover_service.get_open(session, handover_id).conversation_id
+    async with hub.lock(conversation_id):
+        with hub.session() as session:
+            handover_service.close(session, handover_id)
+            push.mark(session, push.LIVE_QUEUE)
+        try:
+            await hub.rasa.append_events(conversation_id, [{"event": "resume"}])
+        except RasaUnavailable:
+            log.warning("could not resume %s in Rasa", conversation_id)
+        await deliver(conversation_id, [{"text": HANDOVER_ENDED_ZH}], role="system", hub=hub)
     return conversation_id
 
 

@@ -6,19 +6,25 @@ wording from ``domain.yml``; the returned messages are delivered where the conve
 
 - ``telegram:<chat_id>``: Bot API ``sendMessage`` through python-telegram-bot (rate limited,
   retried with backoff);
-- ``web:<session>``: the web chat's stored transcript, which the page polls;
+- ``web:<session>``: the web chat's stored transcript, pushed to the open page (server-sent
+  events, ``bot.web.chat``);
 - ``hotline:<call_id>``: the transcript only (the agent reads it out).
 
 Every delivered message is also recorded in the transcript, so agents see it.
+
+While the conversation is handed to a human agent (a waiting or active handover) Rasa is paused
+and would render nothing: the trigger is not sent at all and the message is worded by
+``bot.channels.notices`` instead, so the customer hears about it once, at once, on their channel.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.channels import transcript
+from bot.channels import notices, transcript
 from bot.channels.hub import ChannelHub, channel_and_id, get_hub
 from bot.channels.rasa_client import RasaUnavailable
+from bot.services import handover as handover_service
 
 __all__ = ["DeliveryFailed", "RasaUnavailable", "deliver", "notify_claim_update", "notify_conversation"]
 
@@ -62,13 +68,18 @@ async def notify_conversation(
 ) -> list[dict[str, Any]]:
     """Trigger ``intent`` (an ``EXTERNAL_*`` intent) in the conversation and deliver the reply.
 
-    Returns the messages Rasa rendered (empty when the conversation is paused for a human agent).
+    Returns the messages delivered: Rasa's, or during a handover (or when Rasa rendered nothing)
+    the plain message of ``bot.channels.notices``; empty only for an intent without a template.
     Raises ``RasaUnavailable`` when Rasa (or the action server behind it) does not answer, and
     ``DeliveryFailed`` when the channel refuses the message; the caller decides what to do.
     """
     hub = hub or get_hub()
-    async with hub.lock(conversation_id):
-        messages = await hub.rasa.trigger_intent(conversation_id, intent, entities or {})
+    async with hub.lock(conversation_id):  # the same lock as the customer's turns and the hand-back
+        with hub.session() as session:
+            paused = handover_service.current(session, conversation_id) is not None
+        messages = [] if paused else await hub.rasa.trigger_intent(conversation_id, intent, entities or {})
+        if not messages:
+            messages = notices.render(intent, entities)
         await deliver(conversation_id, messages, hub=hub)
     return messages
 

@@ -1,4 +1,7 @@
-"""The conversation transcript the app keeps: what the web chat shows and agents read."""
+"""The conversation transcript the app keeps: what the web chat shows and agents read.
+
+Every stored message wakes the live streams of its conversation once the transaction commits
+(``bot.channels.push``): the web chat and the agents' live page get it at once."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.channels import push
 from bot.models import ChatMessage
 
 ROLES = ("customer", "bot", "agent", "system")
@@ -20,6 +24,7 @@ def record(
     msg = ChatMessage(conversation_id=conversation_id, role=role, text=text, payload=payload or {})
     session.add(msg)
     session.flush()
+    push.mark(session, conversation_id)
     return msg
 
 

@@ -13,8 +13,9 @@ Once per (premium, stage), crash-safe: the ``reminder_records`` row is inserted 
 before the message is sent (insert-then-send). A crash between the commit and the send can lose
 that one reminder but never repeat it, and the row stays as ``failed``/``sending`` for an operator
 to see; send-then-record would instead repeat it after such a crash, which the issue forbids
-("at most once"). Failures where nothing reached the customer (Rasa down, conversation paused)
-are marked ``retry:`` and taken again by the next run; a channel refusal is final.
+("at most once"). Failures where nothing reached the customer (Rasa down) are marked ``retry:``
+and taken again by the next run; a channel refusal is final. A conversation paused for a human
+still gets the reminder, as a plain message (``bot.channels.notices``), so it counts as sent.
 
 Quiet hours (settings, local time): a run inside them sends nothing and the next hourly run
 after them sends what is due.
@@ -265,8 +266,8 @@ async def send_one(hub: ChannelHub, item: DueReminder) -> ReminderStatus:
     else:
         if messages:
             status, detail = ReminderStatus.SENT, None
-        else:  # paused for a human agent: nothing went out, try again next run
-            status, detail = ReminderStatus.FAILED, RETRY_PREFIX + "no messages (conversation paused)"
+        else:  # nothing rendered at all (no template for the intent): try again next run
+            status, detail = ReminderStatus.FAILED, RETRY_PREFIX + "no messages rendered"
     with hub.session() as session:
         finish(session, item, status, detail)
     return status

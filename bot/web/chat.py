@@ -4,8 +4,10 @@ Sessions are anonymous: a random session id in a signed, HttpOnly, SameSite=Stri
 conversation ``web:<session>``. Every endpoint reads the conversation from that cookie only, so
 one browser can never read or write another session's conversation. Writes also need the
 ``X-Chat-Request`` header, which a cross-site form cannot send. The transcript lives on the
-server (``chat_messages``), so the history survives a reload; the page polls it for messages the
-assistant or an agent sends on their own (reminders, ticket updates, live handover).
+server (``chat_messages``), so the history survives a reload. Messages the assistant or an agent
+sends on their own (reminders, ticket and claim updates, live handover) are pushed to the page by
+``/chat/api/stream`` (server-sent events, ``bot.web.sse``); the page polls slowly only where
+EventSource is unavailable.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.config import Settings
 from bot.errors import DomainError
 from bot.services import handover as handover_service
 from bot.services import uploads
+from bot.web import sse
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ COOKIE = "chat_session"
 WRITE_HEADER = "X-Chat-Request"
 COOKIE_MAX_AGE = 30 * 24 * 3600
 MAX_TEXT = 1000
+HISTORY_LIMIT = 200
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 _FALLBACK_SECRET = secrets.token_urlsafe(32)
 
@@ -103,7 +107,8 @@ async def chat_page(request: Request) -> HTMLResponse:
 
 def _state(hub: ChannelHub, conversation_id: str, after: int) -> dict[str, Any]:
     with hub.session() as session:
-        messages = [transcript.to_json(m) for m in transcript.history(session, conversation_id, after)]
+        rows = transcript.history(session, conversation_id, after, limit=HISTORY_LIMIT)
+        messages = [transcript.to_json(m) for m in rows]
         handover = handover_service.current(session, conversation_id)
         return {
             "messages": messages,
@@ -115,6 +120,36 @@ def _state(hub: ChannelHub, conversation_id: str, after: int) -> dict[str, Any]:
 async def history(request: Request, after: int = 0) -> JSONResponse:
     conversation_id = _conversation(request)
     return JSONResponse(_state(_hub(request), conversation_id, max(after, 0)))
+
+
+class _ChatFeed:
+    """What the page has not seen yet: new messages, and the handover status when it changes.
+    One event per batch, in the shape of ``/chat/api/history``."""
+
+    _UNSENT = object()
+
+    def __init__(self, hub: ChannelHub, conversation_id: str, after: int) -> None:
+        self.hub, self.conversation_id, self.last = hub, conversation_id, after
+        self.handover: object = self._UNSENT
+
+    def poll(self) -> tuple[list[str], bool]:
+        state = _state(self.hub, self.conversation_id, self.last)
+        messages = state["messages"]
+        if not messages and state["handover"] == self.handover:
+            return [], False
+        self.handover = state["handover"]
+        if messages:
+            self.last = messages[-1]["id"]
+        event = sse.format_event(state, event_id=self.last if messages else None)
+        return [event], len(messages) >= HISTORY_LIMIT
+
+
+@router.get("/chat/api/stream")
+async def stream(request: Request, after: int = 0) -> sse.EventStreamResponse:
+    """This session's conversation as server-sent events (the cookie alone names it)."""
+    conversation_id = _conversation(request)
+    feed = _ChatFeed(_hub(request), conversation_id, sse.resume_after(request, after))
+    return sse.EventStreamResponse(sse.event_stream([conversation_id], feed.poll))
 
 
 class ChatIn(BaseModel):

@@ -2,7 +2,8 @@
 
 Agents (and supervisors) accept a waiting conversation, read its transcript, reply (the reply
 reaches the customer on their own channel) and hand it back to the assistant, which resumes.
-Staff login and CSRF come from ``bot.web.auth``.
+Staff login and CSRF come from ``bot.web.auth``. The page gets the queue and the open
+conversation pushed by ``/agent/live/api/stream`` (server-sent events, ``bot.web.sse``).
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from bot.channels import inbound, transcript
+from bot.channels import inbound, push, transcript
 from bot.channels.hub import ChannelHub
 from bot.channels.outbound import DeliveryFailed, deliver
+from bot.errors import PermissionDenied
 from bot.masking import mask_name
 from bot.models import Customer, Handover, HandoverStatus, StaffRole, StaffUser, Ticket
 from bot.services import handover as handover_service
-from bot.web.auth import api_user, page_user, staff_context
+from bot.services import staff
+from bot.web import sse
+from bot.web.auth import ApiUnauthenticated, api_user, page_user, read_session, staff_context
 from bot.web.chat import TEMPLATES
 
 router = APIRouter()
@@ -58,7 +62,7 @@ async def live_page(request: Request, user: StaffUser = Depends(page_user(*ROLES
 @router.get("/agent/live/api/queue")
 async def queue(request: Request, _user: StaffUser = Depends(api_user(*ROLES))) -> JSONResponse:
     with _hub(request).session() as session:
-        items = [_card(session, h) for h in handover_service.live_queue(session)]
+        items = _queue_cards(session)
     return JSONResponse({"items": items})
 
 
@@ -76,6 +80,69 @@ async def messages(
         )
 
 
+def _queue_cards(session: Any) -> list[dict[str, Any]]:
+    return [_card(session, h) for h in handover_service.live_queue(session)]
+
+
+class _LiveFeed:
+    """The live queue (``event: queue`` when it changes) and the open handover's new messages
+    (``{"handover": card, "messages": [...]}`` with ``id:``, when either changes)."""
+
+    LIMIT = 500
+
+    def __init__(self, hub: ChannelHub, handover_id: int | None, after: int) -> None:
+        self.hub, self.handover_id, self.last = hub, handover_id, after
+        self.queue: list[dict[str, Any]] | None = None
+        self.card: dict[str, Any] | None = None
+
+    def poll(self) -> tuple[list[str], bool]:
+        events: list[str] = []
+        more = False
+        with self.hub.session() as session:
+            queue = _queue_cards(session)
+            if queue != self.queue:
+                self.queue = queue
+                events.append(sse.format_event({"items": queue}, event="queue"))
+            h = session.get(Handover, self.handover_id) if self.handover_id is not None else None
+            if h is not None:
+                card = _card(session, h)
+                rows = transcript.history(session, h.conversation_id, self.last, limit=self.LIMIT)
+                if rows or card != self.card:
+                    self.card = card
+                    self.last = rows[-1].id if rows else self.last
+                    data = {"handover": card, "messages": [transcript.to_json(m) for m in rows]}
+                    events.append(sse.format_event(data, event_id=self.last if rows else None))
+                    more = len(rows) >= self.LIMIT
+        return events, more
+
+
+def _stream_user(hub: ChannelHub, request: Request) -> None:
+    """``api_user`` by hand: a dependency with ``yield`` (its DB session) would stay open for the
+    whole stream, so the check runs in its own short session before the stream starts."""
+    data = read_session(request)
+    with hub.session() as session:
+        user = staff.get_active(session, int(data["uid"])) if data else None
+        if user is None:
+            raise ApiUnauthenticated()
+        if user.role not in ROLES:
+            raise PermissionDenied("role")
+
+
+@router.get("/agent/live/api/stream")
+async def stream(request: Request, handover: int | None = None, after: int = 0) -> Any:
+    hub = _hub(request)
+    _stream_user(hub, request)
+    topics = [push.LIVE_QUEUE]
+    if handover is not None:
+        with hub.session() as session:
+            h = session.get(Handover, handover)
+            if h is None:
+                return JSONResponse({"code": "not_found", "message": "未找到该会话。"}, status_code=404)
+            topics.append(h.conversation_id)
+    feed = _LiveFeed(hub, handover, sse.resume_after(request, after))
+    return sse.EventStreamResponse(sse.event_stream(topics, feed.poll))
+
+
 @router.post("/agent/live/api/{handover_id}/accept")
 async def accept(
     request: Request, handover_id: int, user: StaffUser = Depends(api_user(*ROLES))
@@ -86,6 +153,7 @@ async def accept(
         h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
         conversation_id = h.conversation_id
         card = _card(session, h)
+        push.mark(session, push.LIVE_QUEUE, conversation_id)
     if first:
         try:
             await deliver(
@@ -108,6 +176,7 @@ async def reply(
     with hub.session() as session:
         h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
         conversation_id = h.conversation_id
+        push.mark(session, push.LIVE_QUEUE)
     async with hub.lock(conversation_id):
         try:
             await deliver(conversation_id, [{"text": body.text.strip()}], role="agent", hub=hub)

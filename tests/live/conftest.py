@@ -5,6 +5,10 @@
 database (migrated and seeded with the demo customers), starts the three processes on free
 ports with their logs in a temporary folder, waits until Rasa has loaded the model, yields the
 URLs, and stops everything at the end. Tests that use it are marked ``@pytest.mark.live``.
+
+The app's Telegram bridge runs in webhook mode against a fake Bot API server on loopback (in this
+process, ``telegram_api``): tests post updates to ``/telegram/webhook`` with ``telegram_secret``
+and read what the app sent with ``telegram_api.calls``. Nothing ever reaches Telegram.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.channel_support import TOKEN, WEBHOOK_SECRET, FakeBotApi, ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PY = ROOT / ".venv" / "bin" / "python"
@@ -44,6 +50,8 @@ class LiveStack:
     env: dict[str, str]
     tmp: Path
     logs: dict[str, Path] = field(default_factory=dict)
+    telegram_api: FakeBotApi = field(default_factory=FakeBotApi)
+    telegram_secret: str = WEBHOOK_SECRET
 
     def log_tail(self, name: str, lines: int = 60) -> str:
         path = self.logs.get(name)
@@ -102,6 +110,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
 
     token = secrets.token_urlsafe(16)
     app_port, rasa_port, action_port = _free_port(), _free_port(), _free_port()
+    telegram_api = FakeBotApi(port=_free_port())
     database_url = f"sqlite:///{tmp / 'app.db'}"
     env = {
         **os.environ,
@@ -112,9 +121,11 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         "BOT_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "BOT_APP_HOST": "127.0.0.1",
         "BOT_APP_PORT": str(app_port),
-        "BOT_PUBLIC_URL": "",
+        "BOT_PUBLIC_URL": f"http://127.0.0.1:{app_port}",  # Telegram in webhook mode
         "BOT_SESSION_SECRET": secrets.token_urlsafe(32),
-        "BOT_TELEGRAM_TOKEN": "",  # the live stack never talks to Telegram
+        "BOT_TELEGRAM_TOKEN": TOKEN,  # the fake Bot API's token: the live stack never talks to Telegram
+        "BOT_TELEGRAM_API_BASE_URL": telegram_api.base_url,
+        "BOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BOT_UPLOAD_DIR": str(tmp / "uploads"),
         "BOT_REMINDER_SCHEDULER_ENABLED": "false",
         "RASA_TRACKER_DIALECT": "sqlite",
@@ -165,9 +176,12 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
             str(app_port),
             "--log-level",
             "info",
+            "--timeout-graceful-shutdown",
+            "5",
         ],
     }
     procs: list[subprocess.Popen[bytes]] = []
+    fake_telegram = ServerThread(telegram_api.app(), telegram_api.port).__enter__()
     try:
         started: dict[str, subprocess.Popen[bytes]] = {}
         for name, cmd in commands.items():
@@ -209,6 +223,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
             env=env,
             tmp=tmp,
             logs=logs,
+            telegram_api=telegram_api,
         )
     finally:
         _stop(procs)
+        fake_telegram.__exit__(None, None, None)

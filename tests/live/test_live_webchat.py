@@ -113,7 +113,8 @@ def test_live_greeting_and_a_premium_reminder_on_the_page(live_stack, browser_pa
     done = subprocess.run(cmd, cwd=ROOT, env=live_stack.env, capture_output=True, text=True, timeout=300)
     assert "已发送" in done.stdout, done.stdout + done.stderr
     job_output = f"reminder job output: {done.stdout.strip()}"
-    expect(page.locator(".msg.bot").last, job_output).to_contain_text("续期交费提醒", timeout=15_000)
+    # stored by another process: the page's event stream finds it at its next database check
+    expect(page.locator(".msg.bot").last, job_output).to_contain_text("续期交费提醒", timeout=30_000)
     expect(page.locator(".msg.bot").last, job_output).to_contain_text("HE2024****21")
 
 

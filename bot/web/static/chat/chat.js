@@ -74,9 +74,12 @@
     log.appendChild(div);
   }
 
-  function apply(state) {
-    clearPending();
-    (state.messages || []).forEach(render);
+  function apply(state, pushed) {
+    var messages = state.messages || [];
+    // a pushed event clears the grey "sending" bubble only once the customer's own message is in it
+    var mine = messages.some(function (m) { return m.role === "customer"; });
+    if (!pushed || mine) clearPending();
+    messages.forEach(render);
     if (state.handover === "waiting") statusLine.textContent = "正在为您转接人工客服…";
     else if (state.handover === "active") statusLine.textContent = "人工客服为您服务中";
     else statusLine.textContent = "智能助手为您服务";
@@ -153,6 +156,25 @@
       .then(function () { setBusy(-1); });
   });
 
-  refresh();
-  setInterval(function () { if (!document.hidden && busy <= 0) refresh(); }, 3000);
+  // New messages are pushed by the server (server-sent events); where EventSource is missing or
+  // the stream is refused for good, a slow poll takes over. EventSource reconnects by itself
+  // after a network drop and resumes with Last-Event-ID.
+  var pollTimer = null;
+  function startPolling() {
+    if (pollTimer !== null) return;
+    pollTimer = setInterval(function () { if (!document.hidden && busy <= 0) refresh(); }, 20000);
+  }
+  function connect() {
+    if (!window.EventSource) { startPolling(); return; }
+    var source = new EventSource("/chat/api/stream?after=" + lastId);
+    source.onmessage = function (e) {
+      var state;
+      try { state = JSON.parse(e.data); } catch (err) { return; }
+      apply(state, true);
+    };
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) { startPolling(); refresh(); }
+    };
+  }
+  refresh().then(connect);
 })();
