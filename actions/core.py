@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -21,6 +21,7 @@ from bot.services import identity, tickets
 logger = logging.getLogger(__name__)
 
 FALLBACK_ACTION = "action_default_fallback"
+NLU_FALLBACK_INTENT = "nlu_fallback"
 MIN_COMPLAINT_CHARS = 6
 # What is left of "我要投诉!" once these are taken out says whether the customer told us anything.
 _VAGUE_COMPLAINT = re.compile(
@@ -68,7 +69,12 @@ class ActionDefaultFallback(Action):
             dispatcher.utter_message(response="utter_default_twice")
         else:
             dispatcher.utter_message(response="utter_default")
-        return []
+        if (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK_INTENT:
+            return []  # the rule "nlu_fallback → this action" goes on to listen
+        # Predicted by RulePolicy because no policy was confident about the next action: like
+        # Rasa's own fallback, forget the message so that the next prediction is to listen
+        # (without this the policies predict this action again, up to ten times in one turn).
+        return [UserUtteranceReverted()]
 
 
 def _leave_form(tracker: Tracker) -> list[EventType]:

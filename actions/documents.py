@@ -14,6 +14,7 @@ from actions.common import utter_unexpected
 from bot import catalog
 
 logger = logging.getLogger(__name__)
+GENERAL_CLAIM = "claim"  # the catalog entry for a claim of no particular type
 
 
 def document_topic(tracker: Tracker) -> str | None:
@@ -76,4 +77,9 @@ class ActionAnswerDocuments(Action):
         except Exception:
             logger.exception("documents for %s failed", key)
             utter_unexpected(dispatcher)
+            return [SlotSet("documents_topic_asked", False)]
+        if key == GENERAL_CLAIM:
+            # the general list only says "proof of the incident": offer the type's own list
+            dispatcher.utter_message(response="utter_documents_which_claim_type")
+            return [SlotSet("documents_topic_asked", True)]
         return [SlotSet("documents_topic_asked", False)]

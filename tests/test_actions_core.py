@@ -60,6 +60,23 @@ def test_the_second_fallback_in_a_row_offers_a_human():
     assert responses(dispatcher) == ["utter_default"]
 
 
+def test_a_fallback_predicted_by_the_policies_forgets_the_message_so_the_turn_ends():
+    """No policy was sure what to do after an understood message (e.g. a bare answer with no
+    question pending): the customer gets one apology, and the message is reverted so that the
+    assistant listens next instead of apologising again and again in the same turn."""
+    events = [_action("action_listen"), _user("住院", "inform")]
+    result, dispatcher = run_action(
+        ActionDefaultFallback(), make_tracker(intent="inform", text="住院", events=events)
+    )
+    assert responses(dispatcher) == ["utter_default"]
+    assert [e["event"] for e in result] == ["rewind"]
+    # An NLU fallback is handled by its rule, which listens next: nothing is reverted.
+    result, _ = run_action(
+        ActionDefaultFallback(), make_tracker(intent="nlu_fallback", text="阿斯顿", events=events)
+    )
+    assert result == []
+
+
 def domain_buttons(response: str) -> list[dict[str, Any]]:
     from tests.action_helpers import domain
 
@@ -172,6 +189,20 @@ def test_documents_ask_which_business_when_not_told_then_answer():
     tracker = make_tracker(intent="inform", text="改受益人", slots={"documents_topic_asked": True})
     events, dispatcher = run_action(ActionAnswerDocuments(), tracker)
     assert dispatcher.messages[0]["title"] == "受益人变更"
+    assert slot_events(events)["documents_topic_asked"] is False
+
+
+def test_general_claim_documents_offer_the_list_of_a_claim_type_next():
+    """ "理赔要什么材料" gets the general list, then the question which kind of claim; the answer
+    ("住院") gets the medical claim's full list."""
+    tracker = make_tracker(intent="ask_documents", text="请问办理理赔需要准备哪些资料")
+    events, dispatcher = run_action(ActionAnswerDocuments(), tracker)
+    assert responses(dispatcher) == ["utter_documents_checklist", "utter_documents_which_claim_type"]
+    assert slot_events(events)["documents_topic_asked"] is True
+    tracker = make_tracker(intent="inform", text="住院", slots={"documents_topic_asked": True})
+    events, dispatcher = run_action(ActionAnswerDocuments(), tracker)
+    assert responses(dispatcher) == ["utter_documents_checklist"]
+    assert dispatcher.messages[0]["title"] == "医疗险理赔"
     assert slot_events(events)["documents_topic_asked"] is False
 
 

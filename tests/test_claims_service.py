@@ -161,6 +161,8 @@ def test_text_without_a_date_is_not_a_date(text):
     [
         ("车险", ClaimType.MOTOR),
         ("被追尾了", ClaimType.MOTOR),
+        ("我的车在小区门口被别人蹭了", ClaimType.MOTOR),
+        ("倒车的时候刮花了", ClaimType.MOTOR),
         ("住院", ClaimType.MEDICAL),
         ("医疗", ClaimType.MEDICAL),
         ("查出癌症", ClaimType.CRITICAL_ILLNESS),
