@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the model's custom components (nlu_components/)
 PHRASINGS = ROOT / "bench" / "data" / "unseen_phrasings.yml"
 
 
