@@ -65,11 +65,16 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
         if previous_turn_was_fallback(tracker):
             dispatcher.utter_message(response="utter_default_twice")
+        elif intent == "inform" and not (tracker.active_loop or {}).get("name"):
+            # a value nobody asked for ("LF2023000123" out of the blue): understood, but for
+            # what? Ask for the business instead of apologising for not understanding.
+            dispatcher.utter_message(response="utter_ask_business_for_value")
         else:
             dispatcher.utter_message(response="utter_default")
-        if (tracker.latest_message.get("intent") or {}).get("name") == NLU_FALLBACK_INTENT:
+        if intent == NLU_FALLBACK_INTENT:
             return []  # the rule "nlu_fallback → this action" goes on to listen
         # Predicted by RulePolicy because no policy was confident about the next action: like
         # Rasa's own fallback, forget the message so that the next prediction is to listen

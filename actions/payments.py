@@ -84,8 +84,12 @@ def answer_payment_relief(
     ctx: VerifiedContext,
 ) -> list[EventType]:
     named = payments.relief_option_of(option_text(tracker))
-    if named is not None and payments.asks_to_apply(str(tracker.latest_message.get("text") or "")):
-        # "我想申请缓交": the customer already asked for one (a question like "能缓交吗" gets the menu)
+    text = str(tracker.latest_message.get("text") or "")
+    # The menu was just shown and the customer names an option ("缓交", "那就减额交清吧"): that is
+    # the choice, whichever intent the words were read as. Outside the menu "我想申请缓交" asks for
+    # one too; a question ("能缓交吗", "缓交是什么意思") gets the menu.
+    menu_open = tracker.get_slot("service_offer") == "payment_relief"
+    if named is not None and (payments.asks_to_apply(text) or (menu_open and not payments.is_question(text))):
         open_relief_ticket(dispatcher, session, ctx, named, conversation_id(tracker))
         return no_offer()
     info = payments.premium_status(session, ctx.policy)

@@ -34,7 +34,7 @@ def _action(name: str) -> dict[str, Any]:
 
 def test_the_second_fallback_in_a_row_offers_a_human():
     first = [_action("action_listen"), _user("阿斯顿", "nlu_fallback")]
-    _, dispatcher = run_action(ActionDefaultFallback(), make_tracker(events=first))
+    _, dispatcher = run_action(ActionDefaultFallback(), make_tracker(intent="nlu_fallback", events=first))
     assert responses(dispatcher) == ["utter_default"]
     second = [
         *first,
@@ -42,7 +42,7 @@ def test_the_second_fallback_in_a_row_offers_a_human():
         _action("action_listen"),
         _user("嗯那个", "nlu_fallback"),
     ]
-    _, dispatcher = run_action(ActionDefaultFallback(), make_tracker(events=second))
+    _, dispatcher = run_action(ActionDefaultFallback(), make_tracker(intent="nlu_fallback", events=second))
     assert responses(dispatcher) == ["utter_default_twice"]
     payloads = [b["payload"] for b in domain_buttons("utter_default_twice")]
     assert "/request_human" in payloads
@@ -56,7 +56,7 @@ def test_the_second_fallback_in_a_row_offers_a_human():
         _action("action_listen"),
         _user("呃", "nlu_fallback"),
     ]
-    _, dispatcher = run_action(ActionDefaultFallback(), make_tracker(events=third))
+    _, dispatcher = run_action(ActionDefaultFallback(), make_tracker(intent="nlu_fallback", events=third))
     assert responses(dispatcher) == ["utter_default"]
 
 
@@ -64,9 +64,9 @@ def test_a_fallback_predicted_by_the_policies_forgets_the_message_so_the_turn_en
     """No policy was sure what to do after an understood message (e.g. a bare answer with no
     question pending): the customer gets one apology, and the message is reverted so that the
     assistant listens next instead of apologising again and again in the same turn."""
-    events = [_action("action_listen"), _user("住院", "inform")]
+    events = [_action("action_listen"), _user("住院了怎么办", "report_claim")]
     result, dispatcher = run_action(
-        ActionDefaultFallback(), make_tracker(intent="inform", text="住院", events=events)
+        ActionDefaultFallback(), make_tracker(intent="report_claim", text="住院了怎么办", events=events)
     )
     assert responses(dispatcher) == ["utter_default"]
     assert [e["event"] for e in result] == ["rewind"]
@@ -75,6 +75,22 @@ def test_a_fallback_predicted_by_the_policies_forgets_the_message_so_the_turn_en
         ActionDefaultFallback(), make_tracker(intent="nlu_fallback", text="阿斯顿", events=events)
     )
     assert result == []
+
+
+def test_a_value_nobody_asked_for_gets_asked_what_it_is_for():
+    """A bare policy number out of the blue is understood as a value: the customer is asked which
+    business it is for (with buttons), not told that they were not understood."""
+    events = [_action("action_listen"), _user("LF2021000234", "inform")]
+    result, dispatcher = run_action(
+        ActionDefaultFallback(), make_tracker(intent="inform", text="LF2021000234", events=events)
+    )
+    assert responses(dispatcher) == ["utter_ask_business_for_value"]
+    assert [e["event"] for e in result] == ["rewind"]
+    assert "/query_policy" in [b["payload"] for b in domain_buttons("utter_ask_business_for_value")]
+    # Inside a form a value is the form's business: the plain apology stays.
+    tracker = make_tracker(intent="inform", text="LF2021000234", events=events, active_loop="identity_form")
+    _, dispatcher = run_action(ActionDefaultFallback(), tracker)
+    assert responses(dispatcher) == ["utter_default"]
 
 
 def domain_buttons(response: str) -> list[dict[str, Any]]:

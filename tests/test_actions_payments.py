@@ -195,3 +195,22 @@ def test_a_relief_named_in_the_request_opens_the_ticket_at_once(action_session, 
     ticket = action_session.scalars(select(Ticket).where(Ticket.policy_id == policy.id)).one()
     assert ticket.payload["option"] == "policy_loan"
     assert slot_events(events)["offer_open"] is None
+
+
+def test_an_option_named_right_after_the_menu_is_the_choice_whatever_the_intent(action_session, li):
+    """After the relief menu a bare "减额交清" may be read as request_payment_relief rather than
+    inform: it still chooses the option (one ticket), while a question about it shows the menu."""
+    _, policy, _ = li
+    menu = {"pending_request": "request_payment_relief", "verified": True, "service_offer": "payment_relief"}
+    asked = make_tracker(
+        sender_id=CONV, slots=menu, intent="request_payment_relief", text="减额交清是什么意思"
+    )
+    _, dispatcher = run_action(ActionHandleRequest(), asked)
+    assert responses(dispatcher) == ["utter_payment_relief_options"]
+    chosen = make_tracker(sender_id=CONV, slots=menu, intent="request_payment_relief", text="那就减额交清吧")
+    events, dispatcher = run_action(ActionHandleRequest(), chosen)
+    assert responses(dispatcher) == ["utter_service_ticket"]
+    assert dispatcher.messages[0]["service_title"] == "减额交清"
+    ticket = action_session.scalars(select(Ticket).where(Ticket.policy_id == policy.id)).one()
+    assert ticket.payload["option"] == "reduced_paid_up"
+    assert slot_events(events)["offer_open"] is None

@@ -238,11 +238,17 @@ def relief_option_of(text: str | None) -> str | None:
 APPLY_WORDS = ("申请", "办理", "我要", "我想", "帮我", "给我办")
 
 
+_QUESTION = re.compile(r"(能不能|可不可以|可以吗|能吗|是什么|什么意思|吗[??]?$|[??]$)")
+
+
+def is_question(text: str) -> bool:
+    """``缓交是什么意思`` / ``能缓交吗`` ask about an option rather than choose it."""
+    return bool(_QUESTION.search(text))
+
+
 def asks_to_apply(text: str) -> bool:
     """``我想申请缓交`` asks for it; ``能不能缓交`` only asks about it."""
-    return any(w in text for w in APPLY_WORDS) and not re.search(
-        r"(能不能|可不可以|可以吗|能吗|吗[??]?$)", text
-    )
+    return any(w in text for w in APPLY_WORDS) and not is_question(text)
 
 
 @dataclass
