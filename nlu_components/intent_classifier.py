@@ -5,8 +5,13 @@ examples, 29 intents) 5-fold cross-validation gave DIET (30 epochs, the training
 an intent macro-F1 of 0.864 and Rasa's LogisticRegressionClassifier on the pipeline's raw
 counts 0.89; sublinear TF-IDF on characters (1-2, within word boundaries) and jieba words with
 a weakly regularised, class-balanced logistic regression scored best of the linear models tried
-(`make nlu-report` prints the current figure). A few pseudo-words for the message's shape
-(all digits, no Chinese, repeated characters, length) help tell chit-chat from bare answers.
+(`make nlu-report` prints the current figure). Two kinds of pseudo-words are added to the words:
+- the message's shape (all digits, no Chinese, repeated characters, length), which tells
+  chit-chat ("666") from bare answers ("LF2023000123");
+- one per regex and lookup table of the NLU data (data/nlu/patterns.yml) that matches the
+  message: a single strong cue ("水费", "骗子", "交不起", "不改了") then outweighs the many
+  n-grams a message shares with a neighbouring intent ("怎么交", "退", "受益人"). On the
+  training data this raised the cross-validated macro-F1 by about 0.015.
 DIET still extracts the free-text entities.
 
 The component reads the message text and the tokens of the pipeline's tokenizer (JiebaTokenizer),
@@ -28,6 +33,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
+from rasa.nlu.utils import pattern_utils
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -76,11 +82,40 @@ def message_shape(text: str) -> list[str]:
     return shape
 
 
-def _words(message: Message) -> str:
-    """The message's tokens joined by spaces (jieba tokens never contain whitespace), and the
-    message's shape."""
+def _lookup_element(element: str) -> str:
+    """A lookup entry as a regex. Latin and digit entries ("666", "TD") must not match in the
+    middle of a longer code or number ("13866612345", "LTD")."""
+    escaped = re.escape(element.strip())
+    return r"(?<![A-Za-z0-9])" + escaped if re.fullmatch(r"[A-Za-z0-9]+", element.strip()) else escaped
+
+
+def training_patterns(training_data: TrainingData) -> list[tuple[str, str]]:
+    """(pseudo-word, regex) for every regex and lookup table of the training data."""
+    regexes: dict[str, list[str]] = {}
+    for regex in training_data.regex_features:  # a regex may be written as several patterns
+        regexes.setdefault(str(regex["name"]), []).append(f"(?:{regex['pattern']})")
+    patterns = [(f"__regex_{name}", "|".join(parts)) for name, parts in regexes.items()]
+    for table in training_data.lookup_tables:
+        elements = table["elements"]
+        if isinstance(elements, str):  # a file name: Rasa reads those tables itself
+            elements = pattern_utils.read_lookup_table_file(elements)
+        entries = sorted({e.strip() for e in elements if e.strip()}, key=len, reverse=True)
+        if entries:
+            patterns.append((f"__lookup_{table['name']}", "|".join(map(_lookup_element, entries))))
+    return patterns
+
+
+def _words(message: Message, patterns: list[tuple[re.Pattern[str], str]]) -> str:
+    """The message's tokens joined by spaces (jieba tokens never contain whitespace), its
+    shape, and the names of the training data's regexes and lookup tables it matches."""
+    text = str(message.get(TEXT) or "")
     tokens = [token.text for token in message.get(TOKENS_NAMES[TEXT]) or []]
-    return " ".join([*tokens, *message_shape(str(message.get(TEXT) or ""))])
+    matched = [name for pattern, name in patterns if pattern.search(text)]
+    return " ".join([*tokens, *message_shape(text), *matched])
+
+
+def _compile(patterns: list[tuple[str, str]]) -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(regex, re.IGNORECASE), name) for name, regex in patterns]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -102,8 +137,10 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             "char_max_ngram": 2,
             "char_min_df": 2,
             "word_max_ngram": 1,
-            # inverse regularisation strength: the n-gram features are many and weak
-            "C": 50.0,
+            # inverse regularisation strength: the n-gram features are many and weak, and the
+            # pseudo-words must be able to outweigh them (5-fold macro-F1 rose from C=50 up to
+            # ~1,000 and then levelled off)
+            "C": 1000.0,
             "max_iter": 2000,
             "random_state": 42,
             "ranking_length": 10,
@@ -120,6 +157,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._patterns = _compile([tuple(p) for p in model.get("patterns", [])]) if model else []
 
     @classmethod
     def create(
@@ -153,11 +191,13 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         if not examples:
             logger.debug("No intent examples: %s is not trained.", self.__class__.__name__)
             return self._resource
+        patterns = training_patterns(training_data)
+        self._patterns = _compile(patterns)
         chars, words = self._vectorizers()
         features = hstack(
             [
                 chars.fit_transform([e.get(TEXT) for e in examples]),
-                words.fit_transform([_words(e) for e in examples]),
+                words.fit_transform([_words(e, self._patterns) for e in examples]),
             ]
         ).tocsr()
         classifier = LogisticRegression(
@@ -167,7 +207,12 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
             random_state=self.config["random_state"],
         )
         classifier.fit(features, [e.get(INTENT) for e in examples])
-        self._model = {"chars": chars, "words": words, "classifier": classifier}
+        self._model = {
+            "chars": chars,
+            "words": words,
+            "classifier": classifier,
+            "patterns": [list(p) for p in patterns],
+        }
         self.persist()
         return self._resource
 
@@ -176,7 +221,7 @@ class TfidfIntentClassifier(GraphComponent, IntentClassifier):
         return hstack(
             [
                 self._model["chars"].transform([m.get(TEXT) or "" for m in messages]),
-                self._model["words"].transform([_words(m) for m in messages]),
+                self._model["words"].transform([_words(m, self._patterns) for m in messages]),
             ]
         ).tocsr()
 

@@ -16,7 +16,9 @@ CHECK = ROOT / "tests" / "rasa_env" / "check_intent_classifier.py"
 
 @pytest.mark.skipif(not RASA_PYTHON.exists(), reason="needs .venv-rasa (make venv)")
 def test_a_stored_and_reloaded_classifier_ranks_the_right_intent_first():
-    queries = ["您好呀", "昨天出车祸了 要报案", "下期保费几号扣"]
+    # "骗子公司" shares no word with the complain examples: only the lookup table's entry "骗子"
+    # links it to them, and that link must survive storing and loading
+    queries = ["您好呀", "昨天出车祸了 要报案", "下期保费几号扣", "骗子公司"]
     run = subprocess.run(
         [str(RASA_PYTHON), str(CHECK), *queries],
         capture_output=True,
@@ -26,7 +28,7 @@ def test_a_stored_and_reloaded_classifier_ranks_the_right_intent_first():
     )
     assert run.returncode == 0, run.stderr[-2000:]
     results = json.loads(run.stdout.strip().splitlines()[-1])
-    assert [r["intent"]["name"] for r in results] == ["greet", "report_claim", "ask_premium_due"]
+    assert [r["intent"]["name"] for r in results] == ["greet", "report_claim", "ask_premium_due", "complain"]
     for result in results:
         ranking = result["ranking"]
         # a probability distribution, best first, led by the predicted intent

@@ -1,4 +1,4 @@
-"""The NLU's number patterns and training-data contract, checked without Rasa.
+"""The NLU's number and business-name patterns and training-data contract, checked without Rasa.
 
 The regexes in data/nlu/patterns.yml are what RegexEntityExtractor and RegexFeaturizer use
 (case-insensitive, ``re.finditer`` over the raw text). They must find numbers inside Chinese
@@ -32,7 +32,9 @@ CONTRACT_ENTITIES = {
 }  # fmt: skip
 REGEX_ENTITIES = {
     "policy_number", "claim_number", "ticket_number", "id_number", "phone_number", "plate_number",
+    "business_type",
 }  # fmt: skip
+FEATURE_ONLY_REGEXES = {"call_off"}  # features for the classifiers, never extracted as entities
 CANONICAL = {
     "relationship": {"配偶", "子女", "父母", "兄弟姐妹", "其他"},
     "claim_type": {"车险", "医疗", "重疾", "意外", "身故"},
@@ -82,7 +84,25 @@ def valid_resident_id(value: str) -> bool:
 
 
 def test_every_regex_entity_has_a_pattern() -> None:
-    assert set(PATTERNS) == REGEX_ENTITIES
+    assert set(PATTERNS) == REGEX_ENTITIES | FEATURE_ONLY_REGEXES
+    assert not FEATURE_ONLY_REGEXES & CONTRACT_ENTITIES  # else RegexEntityExtractor would extract it
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我想改受益人", ["改受益人"]),
+        ("犹豫期内退保要扣钱吗", ["犹豫期内退保"]),
+        ("过了犹豫期退保扣多少", ["退保"]),  # a surrender after the cooling-off period
+        ("申请理赔要什么材料", ["理赔"]),
+        ("理赔款什么时候到 理赔员说要等", []),  # money and a person, not the business
+        ("退保金怎么算", []),
+        ("减额缴清和保单贷款哪个划算", ["减额缴清", "保单贷款"]),
+        ("我换手机号了", ["换手机号"]),
+    ],
+)
+def test_business_names_found_in_chinese_text(text: str, expected: list[str]) -> None:
+    assert find("business_type", text) == expected
 
 
 @pytest.mark.parametrize(

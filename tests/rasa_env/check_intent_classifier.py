@@ -23,7 +23,10 @@ TRAIN = {
     "greet": ["你好", "您好", "在吗", "有人在吗", "早上好", "哈喽"],
     "report_claim": ["我要报案", "出车祸了要理赔", "住院了怎么理赔", "我要申请理赔", "被撞了要报案"],
     "ask_premium_due": ["下期保费什么时候交", "保费哪天扣", "下次交费是几号", "这期保费交多少"],
+    "complain": ["我要投诉", "太坑人了", "给你们差评", "我要投诉你们"],
 }
+# cue words the examples above do not all use: the classifier learns from the table's name
+LOOKUPS = [{"name": "complaint_word", "elements": ["投诉", "坑人", "差评", "骗子", "忽悠"]}]
 
 
 def main() -> None:
@@ -33,7 +36,7 @@ def main() -> None:
     context = ExecutionContext(GraphSchema({}), "test")
     tokenizer = JiebaTokenizer.create(JiebaTokenizer.get_default_config(), storage, resource, context)
     examples = [Message(data={"text": t, "intent": i}) for i, texts in TRAIN.items() for t in texts]
-    data = TrainingData(examples)
+    data = TrainingData(examples, lookup_tables=LOOKUPS)
     tokenizer.process_training_data(data)
     component = TfidfIntentClassifier.create({}, storage, resource, context)
     component.train(data)
