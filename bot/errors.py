@@ -12,10 +12,12 @@ class DomainError(Exception):
     http_status: int = 400
     message_zh: str = "抱歉,系统暂时无法处理您的请求,请稍后再试。"
 
-    def __init__(self, detail: str = "", **context: object) -> None:
+    def __init__(self, detail: str = "", *, message_zh: str | None = None, **context: object) -> None:
         super().__init__(detail or self.code)
         self.detail = detail
         self.context = context
+        if message_zh is not None:
+            self.message_zh = message_zh  # a more precise wording than the class default
 
 
 class NotFound(DomainError):
