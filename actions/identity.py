@@ -1,9 +1,10 @@
-"""Identity verification in the dialogue: the identity form, and the mixin that puts the same
-three questions (policy number, policyholder's name, last six of the ID) into any form."""
+"""Identity verification in the dialogue: the identity form, and the validator base class that
+puts the same three questions (policy number, policyholder's name, last six of the ID) into any
+form and checks them once all three are known."""
 
 from __future__ import annotations
 
-import re
+from abc import ABC
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,38 +12,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import BaseFormValidation, conversation_id, db, slot_text, utter_error
+from actions.common import BaseFormValidation, checked, conversation_id, db, slot_text, utter_error
 from bot.errors import VerificationFailed, VerificationLocked
 from bot.ids import normalize_policy_number
 from bot.masking import mask_name
 from bot.services import identity
+from bot.text.names import clean_name
 
 IDENTITY_SLOTS = ["policy_number", "person_name", "id_tail"]
-NAME_RE = re.compile(r"^[\u4e00-\u9fa5·•]{2,20}$|^[A-Za-z][A-Za-z .'-]{1,40}$")
-NAME_PREFIXES = (
-    "我的名字是",
-    "我的名字叫",
-    "投保人是",
-    "投保人叫",
-    "姓名是",
-    "姓名",
-    "名字是",
-    "我叫",
-    "我是",
-    "叫",
-)
-
-
-def clean_name(text: str) -> str | None:
-    value = re.sub(r"^[。,.,!!~\s]+|[。,.,!!~\s]+$", "", text)
-    for prefix in NAME_PREFIXES:
-        if value.startswith(prefix):
-            value = re.sub(r"^[::\s]+|[::\s]+$", "", value[len(prefix) :])
-            break
-    value = value.replace(" ", "") if re.search(r"[\u4e00-\u9fa5]", value) else value
-    return value if NAME_RE.match(value) else None
-
-
 # Intents that mean something else even while a question is open (the rules handle them).
 NOT_AN_ANSWER = frozenset({"stop", "request_human"})
 
@@ -63,8 +40,10 @@ def answer_to_question(
     return {slot: text}
 
 
-class IdentityMixin:
-    """Form validators that need a verified caller inherit this before ``BaseFormValidation``."""
+class IdentityFormValidation(BaseFormValidation, ABC):
+    """The validator of a form that needs a verified caller: the identity questions
+    (``identity_slots_needed`` goes into ``required_slots``), checked once all are known; then
+    ``after_verification`` for what the form does next."""
 
     def identity_slots_needed(self, tracker: Tracker) -> list[str]:
         """The identity questions still to ask: none when verified, or while a lock holds."""
@@ -105,20 +84,15 @@ class IdentityMixin:
     def validate_person_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name = clean_name(str(value)) if value else None
-        if name is None:
-            dispatcher.utter_message(response="utter_invalid_person_name")
-            return {"person_name": None}
-        return {"person_name": name}
+        return checked(
+            dispatcher, "person_name", clean_name(str(value)) if value else None, "utter_invalid_person_name"
+        )
 
     def validate_id_tail(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         tail = identity.normalize_id_tail(str(value)) if value else None
-        if tail is None:
-            dispatcher.utter_message(response="utter_invalid_id_tail")
-            return {"id_tail": None}
-        return {"id_tail": tail}
+        return checked(dispatcher, "id_tail", tail, "utter_invalid_id_tail")
 
     def verify_when_complete(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -162,8 +136,26 @@ class IdentityMixin:
             SlotSet("identity_locked", False),
         ]
 
+    def after_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, verification: list[EventType]
+    ) -> list[EventType]:
+        """The form's next steps once the slots and the verification are settled (``tracker``
+        has them); ``verification``: the events of ``verify_when_complete``."""
+        return []
 
-class ValidateIdentityForm(IdentityMixin, BaseFormValidation):
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = await super().get_validation_events(dispatcher, tracker, domain)
+        tracker.add_slots(events)
+        verification = self.verify_when_complete(dispatcher, tracker, domain)
+        tracker.add_slots(verification)
+        more = self.after_verification(dispatcher, tracker, verification)
+        tracker.add_slots(more)
+        return events + verification + more
+
+
+class ValidateIdentityForm(IdentityFormValidation):
     def name(self) -> str:
         return "validate_identity_form"
 
@@ -171,12 +163,3 @@ class ValidateIdentityForm(IdentityMixin, BaseFormValidation):
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[str]:
         return self.identity_slots_needed(tracker)
-
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        events = await super().get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(events)
-        extra = self.verify_when_complete(dispatcher, tracker, domain)
-        tracker.add_slots(extra)
-        return events + extra

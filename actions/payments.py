@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
-from sqlalchemy.orm import Session
 
-from actions.common import conversation_id
+from actions.common import Turn, VerifiedTurn, ticket_details
 from actions.requests import request_handler
 from bot.services import payments, reminder_prefs
-from bot.services.identity import VerifiedContext
 
 
 def offer(kind: str) -> list[EventType]:
@@ -29,60 +25,33 @@ def no_offer() -> list[EventType]:
 
 
 @request_handler("ask_premium_due")
-def answer_premium_due(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    info = payments.premium_status(session, ctx.policy)
-    dispatcher.utter_message(
-        response="utter_premium_due_answer", premium_text=payments.premium_due_text(info)
-    )
+def answer_premium_due(turn: VerifiedTurn) -> list[EventType]:
+    info = payments.premium_status(turn.session, turn.ctx.policy)
+    turn.say("utter_premium_due_answer", premium_text=payments.premium_due_text(info))
     return no_offer()
 
 
 @request_handler("ask_grace_period")
-def answer_grace_period(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    info = payments.premium_status(session, ctx.policy)
-    dispatcher.utter_message(
-        response="utter_grace_period_answer", grace_text=payments.grace_text(info, ctx.policy)
-    )
+def answer_grace_period(turn: VerifiedTurn) -> list[EventType]:
+    info = payments.premium_status(turn.session, turn.ctx.policy)
+    turn.say("utter_grace_period_answer", grace_text=payments.grace_text(info, turn.ctx.policy))
     return no_offer()
 
 
 @request_handler("report_payment_failed")
-def answer_payment_failed(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    info = payments.premium_status(session, ctx.policy)
+def answer_payment_failed(turn: VerifiedTurn) -> list[EventType]:
+    info = payments.premium_status(turn.session, turn.ctx.policy)
     text, can_follow_up = payments.failure_text(info)
-    dispatcher.utter_message(response="utter_payment_failed_answer", failure_text=text)
+    turn.say("utter_payment_failed_answer", failure_text=text)
     if can_follow_up:
-        dispatcher.utter_message(response="utter_offer_payment_followup")
+        turn.say("utter_offer_payment_followup")
         return offer("payment_issue")
     return no_offer()
 
 
 @request_handler("request_payment_relief")
-def answer_payment_relief(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
+def answer_payment_relief(turn: VerifiedTurn) -> list[EventType]:
+    tracker = turn.tracker
     named = payments.relief_option_of(option_text(tracker))
     text = str(tracker.latest_message.get("text") or "")
     # The menu was just shown and the customer names an option ("缓交", "那就减额交清吧"): that is
@@ -90,12 +59,10 @@ def answer_payment_relief(
     # one too; a question ("能缓交吗", "缓交是什么意思") gets the menu.
     menu_open = tracker.get_slot("service_offer") == "payment_relief"
     if named is not None and (payments.asks_to_apply(text) or (menu_open and not payments.is_question(text))):
-        open_relief_ticket(dispatcher, session, ctx, named, conversation_id(tracker))
+        open_relief_ticket(turn, named)
         return no_offer()
-    info = payments.premium_status(session, ctx.policy)
-    dispatcher.utter_message(
-        response="utter_payment_relief_options", relief_text=payments.relief_intro_text(info, ctx.policy)
-    )
+    info = payments.premium_status(turn.session, turn.ctx.policy)
+    turn.say("utter_payment_relief_options", relief_text=payments.relief_intro_text(info, turn.ctx.policy))
     return offer("payment_relief")
 
 
@@ -107,54 +74,36 @@ def option_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 
 
-def open_relief_ticket(
-    dispatcher: CollectingDispatcher, session: Session, ctx: VerifiedContext, option: str, conversation: str
-) -> None:
-    result = payments.request_relief(session, policy=ctx.policy, option=option, conversation_id=conversation)
-    dispatcher.utter_message(
-        response="utter_service_ticket",
-        service_title=result.title_zh,
-        ticket_number=result.ticket.number,
-        next_steps=result.next_steps_zh,
-        checklist=result.checklist_zh,
-        timeline=result.timeline_zh,
+def utter_service_ticket(turn: Turn, result: payments.ServiceTicket) -> None:
+    """The ticket opened for a policy service or a payment relief: number, documents, timeline."""
+    turn.say("utter_service_ticket", service_title=result.title_zh, **ticket_details(result))
+
+
+def open_relief_ticket(turn: VerifiedTurn, option: str) -> None:
+    result = payments.request_relief(
+        turn.session, policy=turn.ctx.policy, option=option, conversation_id=turn.conversation
     )
+    utter_service_ticket(turn, result)
 
 
-def open_payment_issue_ticket(
-    dispatcher: CollectingDispatcher, session: Session, ctx: VerifiedContext, conversation: str
-) -> None:
-    ticket = payments.request_payment_followup(session, policy=ctx.policy, conversation_id=conversation)
-    dispatcher.utter_message(response="utter_payment_issue_ticket", ticket_number=ticket.number)
-
-
-def _set_reminders(
-    dispatcher: CollectingDispatcher, tracker: Tracker, session: Session, ctx: VerifiedContext, enabled: bool
-) -> list[EventType]:
-    reminder_prefs.set_reminders(session, ctx.customer, conversation_id(tracker), enabled)
-    dispatcher.utter_message(
-        response="utter_reminders_subscribed" if enabled else "utter_reminders_unsubscribed"
+def open_payment_issue_ticket(turn: VerifiedTurn) -> None:
+    ticket = payments.request_payment_followup(
+        turn.session, policy=turn.ctx.policy, conversation_id=turn.conversation
     )
+    turn.say("utter_payment_issue_ticket", ticket_number=ticket.number)
+
+
+def _set_reminders(turn: VerifiedTurn, enabled: bool) -> list[EventType]:
+    reminder_prefs.set_reminders(turn.session, turn.ctx.customer, turn.conversation, enabled)
+    turn.say("utter_reminders_subscribed" if enabled else "utter_reminders_unsubscribed")
     return no_offer()
 
 
 @request_handler("subscribe_reminders")
-def answer_subscribe_reminders(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    return _set_reminders(dispatcher, tracker, session, ctx, True)
+def answer_subscribe_reminders(turn: VerifiedTurn) -> list[EventType]:
+    return _set_reminders(turn, True)
 
 
 @request_handler("unsubscribe_reminders")
-def answer_unsubscribe_reminders(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    return _set_reminders(dispatcher, tracker, session, ctx, False)
+def answer_unsubscribe_reminders(turn: VerifiedTurn) -> list[EventType]:
+    return _set_reminders(turn, False)

@@ -1,4 +1,5 @@
-"""Surrender, reinstatement, cooling-off and waiting period (bot/services/policy_service.py), and
+"""Policy questions of a verified caller: the policy card (query_policy), surrender,
+reinstatement, cooling-off and waiting period (bot/services/policies.py, policy_service.py), and
 the action that answers the assistant's offers (open the ticket, or verify first).
 
 Not verified: ``action_policy_service_general`` gives the general answer and offers to check the
@@ -10,77 +11,81 @@ policy's real state and, where the customer can go on to apply, offer the ticket
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.orm import Session
 
-from actions.common import conversation_id, db, utter_error, utter_unexpected
-from actions.payments import no_offer, offer, open_payment_issue_ticket, open_relief_ticket, option_text
+from actions.common import Turn, VerifiedAction, VerifiedTurn
+from actions.payments import (
+    no_offer,
+    offer,
+    open_payment_issue_ticket,
+    open_relief_ticket,
+    option_text,
+    utter_service_ticket,
+)
 from actions.requests import request_handler
-from bot.errors import DomainError
-from bot.services import identity, payments, policy_service
-from bot.services.identity import VerifiedContext
-
-logger = logging.getLogger(__name__)
+from bot.ids import normalize_policy_number
+from bot.services import identity, payments, policies, policy_service
 
 POLICY_SERVICE_INTENTS = ("ask_surrender", "ask_reinstatement", "ask_cooling_off", "ask_waiting_period")
 
 
-def _reply(dispatcher: CollectingDispatcher, answer: policy_service.ServiceAnswer) -> list[EventType]:
+def _named_policy(tracker: Tracker) -> str | None:
+    """A policy number typed in this very message ("查一下AU2024000088")."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == "policy_number":
+            return normalize_policy_number(str(entity.get("value") or ""))
+    return None
+
+
+@request_handler("query_policy")
+def answer_query_policy(turn: VerifiedTurn) -> list[EventType]:
+    events: list[EventType] = []
+    ctx = turn.ctx
+    named = _named_policy(turn.tracker)
+    if named and named != ctx.policy.number:
+        switched = identity.switch_policy(turn.session, turn.conversation, named)
+        if switched is None:
+            # Not a policy of the verified customer: say nothing about it.
+            turn.say("utter_policy_not_yours")
+            return []
+        ctx = switched
+        events.append(SlotSet("policy_number", named))
+    card = policies.policy_card(turn.session, ctx.policy)
+    turn.say("utter_policy_card", policy_card=card.to_text_zh())
+    return events
+
+
+def _reply(turn: Turn, answer: policy_service.ServiceAnswer) -> list[EventType]:
     if answer.offer:
-        dispatcher.utter_message(response="utter_policy_service_offer", service_text=answer.text)
+        turn.say("utter_policy_service_offer", service_text=answer.text)
         return offer(answer.offer)
-    dispatcher.utter_message(response="utter_policy_service_info", service_text=answer.text)
+    turn.say("utter_policy_service_info", service_text=answer.text)
     return no_offer()
 
 
 @request_handler("ask_surrender")
-def answer_surrender(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    return _reply(dispatcher, policy_service.surrender_answer(session, ctx.policy))
+def answer_surrender(turn: VerifiedTurn) -> list[EventType]:
+    return _reply(turn, policy_service.surrender_answer(turn.session, turn.ctx.policy))
 
 
 @request_handler("ask_reinstatement")
-def answer_reinstatement(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    return _reply(dispatcher, policy_service.reinstatement_answer(ctx.policy))
+def answer_reinstatement(turn: VerifiedTurn) -> list[EventType]:
+    return _reply(turn, policy_service.reinstatement_answer(turn.ctx.policy))
 
 
 @request_handler("ask_cooling_off")
-def answer_cooling_off(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    return _reply(dispatcher, policy_service.cooling_off_answer(ctx.policy))
+def answer_cooling_off(turn: VerifiedTurn) -> list[EventType]:
+    return _reply(turn, policy_service.cooling_off_answer(turn.ctx.policy))
 
 
 @request_handler("ask_waiting_period")
-def answer_waiting_period(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: VerifiedContext,
-) -> list[EventType]:
-    return _reply(dispatcher, policy_service.waiting_period_answer(ctx.policy))
+def answer_waiting_period(turn: VerifiedTurn) -> list[EventType]:
+    return _reply(turn, policy_service.waiting_period_answer(turn.ctx.policy))
 
 
 class ActionPolicyServiceGeneral(Action):
@@ -109,60 +114,48 @@ class ActionPolicyServiceGeneral(Action):
         ]
 
 
-class ActionAnswerServiceOffer(Action):
+class ActionAnswerServiceOffer(VerifiedAction):
     """The customer answers an offer: deny → fine; accept → open the ticket (idempotent)."""
 
     def name(self) -> str:
         return "action_answer_service_offer"
+
+    def closing(self, tracker: Tracker) -> list[EventType]:
+        return [*no_offer(), SlotSet("pending_request", None)]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = tracker.get_slot("service_offer")
-        done = [*no_offer(), SlotSet("pending_request", None)]
         if intent in ("deny", "stop") or not kind:
             dispatcher.utter_message(response="utter_offer_declined")
-            return done
-        option = None
+            return self.closing(tracker)
         if kind == "payment_relief":
-            option = payments.relief_option_of(option_text(tracker))
-            if option is None:
+            if payments.relief_option_of(option_text(tracker)) is None:
                 dispatcher.utter_message(response="utter_payment_relief_choose")
                 return [SlotSet("offer_open", "ticket")]  # the offer stays open
         elif intent != "affirm":
             # Only a clear yes opens a surrender / reinstatement / follow-up ticket.
             dispatcher.utter_message(response="utter_offer_declined")
-            return done
-        try:
-            with db() as session:
-                ctx = identity.get_verified(session, conversation_id(tracker))
-                if ctx is None:
-                    dispatcher.utter_message(response="utter_error_not_verified")
-                    dispatcher.utter_message(response="utter_offer_human")
-                    return [*done, SlotSet("verified", False)]
-                conversation = conversation_id(tracker)
-                if kind == "payment_relief" and option:
-                    open_relief_ticket(dispatcher, session, ctx, option, conversation)
-                elif kind == "payment_issue":
-                    open_payment_issue_ticket(dispatcher, session, ctx, conversation)
-                elif kind in policy_service.SERVICE_KINDS:
-                    result = policy_service.request_service(
-                        session, policy=ctx.policy, kind=str(kind), conversation_id=conversation
-                    )
-                    dispatcher.utter_message(
-                        response="utter_service_ticket",
-                        service_title=result.title_zh,
-                        ticket_number=result.ticket.number,
-                        next_steps=result.next_steps_zh,
-                        checklist=result.checklist_zh,
-                        timeline=result.timeline_zh,
-                    )
-                else:
-                    dispatcher.utter_message(response="utter_offer_declined")
-        except DomainError as exc:
-            utter_error(dispatcher, exc, domain)
-        except Exception:
-            logger.exception("service offer %s failed", kind)
-            utter_unexpected(dispatcher)
-        return done
+            return self.closing(tracker)
+        return await super().run(dispatcher, tracker, domain)
+
+    def is_locked(self, turn: Turn) -> bool:
+        return False  # offers go to verified callers: when that has expired, verify again
+
+    def verified_step(self, turn: VerifiedTurn) -> list[EventType]:
+        kind = turn.tracker.get_slot("service_offer")
+        option = payments.relief_option_of(option_text(turn.tracker))
+        if kind == "payment_relief" and option:
+            open_relief_ticket(turn, option)
+        elif kind == "payment_issue":
+            open_payment_issue_ticket(turn)
+        elif kind in policy_service.SERVICE_KINDS:
+            result = policy_service.request_service(
+                turn.session, policy=turn.ctx.policy, kind=str(kind), conversation_id=turn.conversation
+            )
+            utter_service_ticket(turn, result)
+        else:
+            turn.say("utter_offer_declined")
+        return self.closing(turn.tracker)

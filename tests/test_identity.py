@@ -4,11 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from actions.identity import ValidateIdentityForm, clean_name
 from bot.errors import VerificationFailed, VerificationLocked
 from bot.models.base import utcnow
 from bot.services import identity
-from tests.action_helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy
 
 
@@ -112,58 +110,3 @@ def test_switching_to_another_policy_of_the_same_holder_only(session, holder_and
     )
     assert identity.switch_policy(session, "web:d", "HE2024000001").policy.id == own.id
     assert identity.switch_policy(session, "web:d", other.number) is None
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("我叫张伟", "张伟"),
-        ("张 伟", "张伟"),
-        ("投保人是欧阳小明。", "欧阳小明"),
-        ("12345", None),
-        ("张", None),
-    ],
-)
-def test_names_are_cleaned_from_what_customers_type(text, expected):
-    assert clean_name(text) == expected
-
-
-def test_identity_form_verifies_when_all_three_are_given(action_session, holder_and_policy):
-    holder, _ = holder_and_policy
-    tracker = make_tracker(
-        sender_id="web:form1",
-        slots={
-            "policy_number": "LF2023000123",
-            "person_name": "张伟",
-            "id_tail": holder.id_number[-6:],
-            "requested_slot": "id_tail",
-        },
-        active_loop="identity_form",
-    )
-    events, dispatcher = run_action(ValidateIdentityForm(), tracker)
-    slots = slot_events(events)
-    assert slots["verified"] is True
-    assert slots["requested_slot"] is None
-    assert "utter_verified" in responses(dispatcher)
-    # The reply masks the name.
-    assert dispatcher.messages[-1]["customer_name"] == "张*"
-
-
-def test_identity_form_clears_the_facts_on_a_mismatch(action_session, holder_and_policy):
-    tracker = make_tracker(
-        sender_id="web:form2",
-        slots={
-            "policy_number": "LF2023000123",
-            "person_name": "张伟",
-            "id_tail": "999999",
-            "requested_slot": "id_tail",
-        },
-        active_loop="identity_form",
-    )
-    events, dispatcher = run_action(ValidateIdentityForm(), tracker)
-    slots = slot_events(events)
-    assert slots["verified"] is False
-    assert slots["policy_number"] is None and slots["id_tail"] is None
-    # Rasa then asks the first empty slot of the form again: the policy number.
-    assert slots.get("requested_slot", "policy_number") == "policy_number"
-    assert "utter_verification_failed" in responses(dispatcher)

@@ -10,18 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from actions.claims import (
-    ActionAskClaimConfirmed,
-    ActionAskClaimPolicy,
-    ActionSubmitClaim,
-    ValidateClaimForm,
-)
+import actions.claims.status  # noqa: F401  (registers the ask_claim_status handler)
+from actions.claims.report import ActionAskClaimConfirmed, ActionAskClaimPolicy, ActionSubmitClaim
+from actions.claims.report_form import ValidateClaimForm
 from actions.requests import ActionHandleRequest
 from bot.errors import VerificationFailed, VerificationLocked
 from bot.models import Claim, ClaimStatus, LineOfBusiness, Ticket, TicketType
 from bot.models.base import utcnow
 from bot.services import identity
-from tests.action_helpers import make_tracker, responses, run_action, slot_events
+from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy, valid_id_number
 
 CONV = "web:claim-test"

@@ -1,10 +1,10 @@
-"""Fallback (the second in a row offers a human), handing over to a human, stopping a form,
-and complaints (complaint_form asks what happened when the first message is vague)."""
+"""The ways out of the happy path: fallback (the second in a row offers a human), handing over to
+a human, stopping a form, and complaints (complaint_form asks what happened when the first
+message is vague)."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 from typing import Any
 
@@ -13,12 +13,10 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverte
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.claims import reset_claim_slots
-from actions.common import INVALID_COUNT_SLOT, BaseFormValidation, conversation_id, db, utter_unexpected
-from bot.models import TicketType
+from actions.claims.slots import reset_claim_slots
+from actions.common import INVALID_COUNT_SLOT, BaseFormValidation, ServiceAction, Turn
+from bot.models import Ticket, TicketType
 from bot.services import identity, tickets
-
-logger = logging.getLogger(__name__)
 
 FALLBACK_ACTION = "action_default_fallback"
 NLU_FALLBACK_INTENT = "nlu_fallback"
@@ -82,55 +80,60 @@ class ActionDefaultFallback(Action):
         return [UserUtteranceReverted()]
 
 
+def _open_ticket(
+    turn: Turn, ticket_type: TicketType, subject: str, payload: dict[str, Any], *, idempotency_key: str
+) -> Ticket:
+    """A ticket for this conversation, with the verified customer and policy when there are."""
+    ctx = identity.get_verified(turn.session, turn.conversation)
+    ticket, _ = tickets.create_ticket(
+        turn.session,
+        ticket_type=ticket_type,
+        subject=subject,
+        customer_id=ctx.customer.id if ctx else None,
+        policy_id=ctx.policy.id if ctx else None,
+        conversation_id=turn.conversation,
+        payload=payload,
+        idempotency_key=idempotency_key,
+    )
+    return ticket
+
+
 def _leave_form(tracker: Tracker) -> list[EventType]:
     if not (tracker.active_loop or {}).get("name"):
         return []
     return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(INVALID_COUNT_SLOT, 0.0)]
 
 
-class ActionRequestHuman(Action):
+class ActionRequestHuman(ServiceAction):
     """Opens (or reuses) a human-handover ticket with the conversation id; the channel layer queues
     the conversation for a live agent (bot/channels/inbound.py) and links this ticket."""
 
     def name(self) -> str:
         return "action_request_human"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        conv = conversation_id(tracker)
-        try:
-            with db() as session:
-                ticket = next(
-                    (
-                        t
-                        for t in tickets.open_tickets_for_conversation(session, conv)
-                        if t.ticket_type == TicketType.HUMAN_HANDOVER
-                    ),
-                    None,
-                )
-                if ticket is None:
-                    ctx = identity.get_verified(session, conv)
-                    ticket, _ = tickets.create_ticket(
-                        session,
-                        ticket_type=TicketType.HUMAN_HANDOVER,
-                        subject="转人工服务:客户要求转人工",
-                        customer_id=ctx.customer.id if ctx else None,
-                        policy_id=ctx.policy.id if ctx else None,
-                        conversation_id=conv,
-                        payload={
-                            "reason": "request_human",
-                            "active_form": (tracker.active_loop or {}).get("name"),
-                        },
-                        idempotency_key=f"{conv}:handover:{_message_key(tracker)}"[:200],
-                    )
-                number = ticket.number
-        except Exception:
-            logger.exception("handover ticket failed")
-            utter_unexpected(dispatcher)
-            return _leave_form(tracker)
-        dispatcher.utter_message(response="utter_human_ticket", ticket_number=number)
+    def closing(self, tracker: Tracker) -> list[EventType]:
         return _leave_form(tracker)
+
+    def step(self, turn: Turn) -> list[EventType]:
+        conv, tracker = turn.conversation, turn.tracker
+        ticket = next(
+            (
+                t
+                for t in tickets.open_tickets_for_conversation(turn.session, conv)
+                if t.ticket_type == TicketType.HUMAN_HANDOVER
+            ),
+            None,
+        )
+        if ticket is None:
+            ticket = _open_ticket(
+                turn,
+                TicketType.HUMAN_HANDOVER,
+                "转人工服务:客户要求转人工",
+                {"reason": "request_human", "active_form": (tracker.active_loop or {}).get("name")},
+                idempotency_key=f"{conv}:handover:{_message_key(tracker)}"[:200],
+            )
+        turn.say("utter_human_ticket", ticket_number=ticket.number)
+        return self.closing(tracker)
 
 
 class ActionCancelForm(Action):
@@ -191,37 +194,32 @@ class ValidateComplaintForm(BaseFormValidation):
         return {"complaint_text": text[:2000]}
 
 
-class ActionSubmitComplaint(Action):
+class ActionSubmitComplaint(ServiceAction):
     def name(self) -> str:
         return "action_submit_complaint"
+
+    def closing(self, tracker: Tracker) -> list[EventType]:
+        return [SlotSet("complaint_text", None)]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        conv = conversation_id(tracker)
-        text = str(tracker.get_slot("complaint_text") or "").strip()
-        if not text:
+        if not str(tracker.get_slot("complaint_text") or "").strip():
             dispatcher.utter_message(response="utter_ask_complaint_text")
             return []
+        return await super().run(dispatcher, tracker, domain)
+
+    def step(self, turn: Turn) -> list[EventType]:
+        conv = turn.conversation
+        text = str(turn.tracker.get_slot("complaint_text") or "").strip()
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-        try:
-            with db() as session:
-                ctx = identity.get_verified(session, conv)
-                ticket, _ = tickets.create_ticket(
-                    session,
-                    ticket_type=TicketType.COMPLAINT,
-                    subject="客户投诉:" + text[:40],
-                    customer_id=ctx.customer.id if ctx else None,
-                    policy_id=ctx.policy.id if ctx else None,
-                    conversation_id=conv,
-                    payload={"complaint_text": text, "channel_conversation": conv},
-                    idempotency_key=f"{conv}:complaint:{digest}",
-                )
-                number = ticket.number
-        except Exception:
-            logger.exception("complaint ticket failed")
-            utter_unexpected(dispatcher)
-            return [SlotSet("complaint_text", None)]
+        ticket = _open_ticket(
+            turn,
+            TicketType.COMPLAINT,
+            "客户投诉:" + text[:40],
+            {"complaint_text": text, "channel_conversation": conv},
+            idempotency_key=f"{conv}:complaint:{digest}",
+        )
         sla = tickets.TICKET_RULES[TicketType.COMPLAINT].sla_hours
-        dispatcher.utter_message(response="utter_complaint_recorded", ticket_number=number, sla_hours=sla)
-        return [SlotSet("complaint_text", None)]
+        turn.say("utter_complaint_recorded", ticket_number=ticket.number, sla_hours=sla)
+        return self.closing(turn.tracker)

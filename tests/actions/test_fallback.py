@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-import actions.policy  # noqa: F401  (registers the query_policy handler)
-from actions.core import (
+import actions.policy_service  # noqa: F401  (registers the query_policy handler)
+from actions.documents import ActionAnswerDocuments
+from actions.fallback import (
     ActionCancelForm,
     ActionDefaultFallback,
     ActionRequestHuman,
@@ -16,11 +17,10 @@ from actions.core import (
     ValidateComplaintForm,
     complaint_is_specific,
 )
-from actions.documents import ActionAnswerDocuments
 from actions.requests import ActionHandleRequest
 from bot.models import Ticket, TicketType
 from bot.services import identity
-from tests.action_helpers import make_tracker, responses, run_action, slot_events
+from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy, valid_id_number
 
 
@@ -94,7 +94,7 @@ def test_a_value_nobody_asked_for_gets_asked_what_it_is_for():
 
 
 def domain_buttons(response: str) -> list[dict[str, Any]]:
-    from tests.action_helpers import domain
+    from tests.actions.helpers import domain
 
     return domain()["responses"][response][0]["buttons"]
 

@@ -1,38 +1,21 @@
-"""report_claim (claim_form, following the claim hotline script) and ask_claim_status.
-
-claim_form asks: claim type → identity (policy number, name, ID tail; skipped when verified) →
-a policy that fits the claim type → description → time → place → police report and photos →
-plate number (motor) → read-back and confirmation (deny → which item to correct).
-"""
+"""claim_form's validator: free-text answers, the claim type and a policy that fits it, the
+incident (description, time, place, police report and photos, plate), read-back and corrections."""
 
 from __future__ import annotations
 
-import logging
 import re
-from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.orm import Session
 
-from actions.common import (
-    INVALID_COUNT_SLOT,
-    BaseFormValidation,
-    conversation_id,
-    db,
-    said_this_turn,
-    slot_text,
-    utter_error,
-    utter_unexpected,
-)
-from actions.identity import NOT_AN_ANSWER, IdentityMixin, answer_to_question
-from actions.requests import request_handler
+from actions.claims.slots import INCIDENT_SLOTS, claim_type_of, incident_at
+from actions.common import conversation_id, db, slot_text
+from actions.identity import NOT_AN_ANSWER, IdentityFormValidation, answer_to_question
 from bot.config import get_settings
-from bot.errors import ClaimNotFound, DomainError, InvalidInput
+from bot.errors import InvalidInput
 from bot.ids import normalize_policy_number
 from bot.models import ClaimType
 from bot.services import claims, identity
@@ -47,18 +30,8 @@ from bot.services.claim_input import (
 )
 from bot.services.dates import parse_incident_time
 
-logger = logging.getLogger(__name__)
-
-INCIDENT_SLOTS = ["incident_description", "incident_time", "incident_place", "police_reported", "has_photos"]
-CLAIM_SLOTS = [
-    "claim_type",
-    "claim_policy",
-    *INCIDENT_SLOTS,
-    "plate_number",
-    "claim_confirmed",
-    "claim_correction",
-]
 MIN_DESCRIPTION = 6
+MIN_PLACE = 3
 # Questions of the claim form answered in free text (the identity ones have their own extractors).
 FREE_TEXT_SLOTS = frozenset(
     {"claim_type", "claim_policy", *INCIDENT_SLOTS, "plate_number", "claim_confirmed", "claim_correction"}
@@ -77,17 +50,6 @@ def previous_value(tracker: Tracker, name: str) -> Any:
     return None
 
 
-MIN_PLACE = 3
-
-
-def reset_claim_slots() -> list[EventType]:
-    return [SlotSet(name, None) for name in CLAIM_SLOTS] + [SlotSet(INVALID_COUNT_SLOT, 0.0)]
-
-
-def _claim_type(tracker: Tracker) -> ClaimType | None:
-    return resolve_claim_type(slot_text(tracker, "claim_type"))
-
-
 def _latest_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "").strip()
 
@@ -96,36 +58,7 @@ def _intent(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
-
-
-def incident_at(value: str | None) -> datetime | None:
-    """The stored slot value (ISO date or datetime) back as an aware datetime."""
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(0, 0), _zone())
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def incident_text(value: str | None) -> str:
-    at = incident_at(value)
-    if at is None:
-        return ""
-    return (
-        f"{at:%Y年%m月%d日}" if value and len(value) == 10 else f"{at.astimezone(_zone()):%Y年%m月%d日 %H:%M}"
-    )
-
-
-def _yes_no_zh(value: Any, yes: str, no: str) -> str:
-    return yes if value is True else no if value is False else "未说明"
-
-
-class ValidateClaimForm(IdentityMixin, BaseFormValidation):
+class ValidateClaimForm(IdentityFormValidation):
     def name(self) -> str:
         return "validate_claim_form"
 
@@ -136,7 +69,7 @@ class ValidateClaimForm(IdentityMixin, BaseFormValidation):
         if not needed and tracker.get_slot("identity_locked") and not tracker.get_slot("verified"):
             return []  # locked: the form ends, action_submit_claim explains
         slots = ["claim_type", *needed, "claim_policy", *INCIDENT_SLOTS]
-        if _claim_type(tracker) is ClaimType.MOTOR:
+        if claim_type_of(tracker) is ClaimType.MOTOR:
             slots.append("plate_number")
         slots.append("claim_confirmed")
         if tracker.get_slot("claim_confirmed") is False:
@@ -178,7 +111,7 @@ class ValidateClaimForm(IdentityMixin, BaseFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         number = normalize_policy_number(str(value)) if value else None
-        claim_type = _claim_type(tracker)
+        claim_type = claim_type_of(tracker)
         if number is None or claim_type is None:
             dispatcher.utter_message(response="utter_invalid_claim_policy")
             return {"claim_policy": None}
@@ -205,7 +138,7 @@ class ValidateClaimForm(IdentityMixin, BaseFormValidation):
 
     def _fill_policy(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """Once verified, use the verified policy (or the one named) if it fits the claim type."""
-        claim_type = _claim_type(tracker)
+        claim_type = claim_type_of(tracker)
         if (
             tracker.get_slot("claim_policy")
             or claim_type is None
@@ -243,7 +176,7 @@ class ValidateClaimForm(IdentityMixin, BaseFormValidation):
             when = self._checked_time(text, tracker, None)
             if when:
                 result["incident_time"] = when
-        if _claim_type(tracker) is ClaimType.MOTOR and not tracker.get_slot("plate_number"):
+        if claim_type_of(tracker) is ClaimType.MOTOR and not tracker.get_slot("plate_number"):
             plate = normalize_plate(text)
             if plate:
                 result["plate_number"] = plate
@@ -362,7 +295,7 @@ class ValidateClaimForm(IdentityMixin, BaseFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         target = correction_target(str(value or ""))
-        if target == "plate_number" and _claim_type(tracker) is not ClaimType.MOTOR:
+        if target == "plate_number" and claim_type_of(tracker) is not ClaimType.MOTOR:
             target = None
         if target is None:
             dispatcher.utter_message(response="utter_invalid_claim_correction")
@@ -385,167 +318,12 @@ class ValidateClaimForm(IdentityMixin, BaseFormValidation):
             return [SlotSet("claim_confirmed", None), SlotSet("claim_correction", None)]
         return []
 
-    async def get_validation_events(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def after_verification(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, verification: list[EventType]
     ) -> list[EventType]:
-        events: list[EventType] = await super().get_validation_events(dispatcher, tracker, domain)
-        tracker.add_slots(events)
-        extra = self.verify_when_complete(dispatcher, tracker, domain)
-        tracker.add_slots(extra)
-        if not extra or tracker.get_slot("verified"):
+        more: list[EventType] = []
+        if not verification or tracker.get_slot("verified"):
             more = self._fill_policy(dispatcher, tracker)
             tracker.add_slots(more)
-            extra += more
         done = self._finish_correction(tracker)
-        tracker.add_slots(done)
-        return events + extra + done
-
-
-class ActionAskClaimPolicy(Action):
-    """Asked when the verified policy cannot carry the claim: offer the customer's fitting ones."""
-
-    def name(self) -> str:
-        return "action_ask_claim_policy"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        claim_type = _claim_type(tracker)
-        type_zh = CLAIM_TYPE_ZH[claim_type] if claim_type else "该类"
-        with db() as session:
-            ctx = identity.get_verified(session, conversation_id(tracker))
-            options = (
-                [p.number for p in claims.fitting_policies(session, ctx.customer, claim_type)]
-                if ctx and claim_type
-                else []
-            )
-        if not options:
-            dispatcher.utter_message(response="utter_ask_claim_policy_none", claim_type_zh=type_zh)
-            return []
-        buttons = [
-            {"title": number, "payload": f'/inform{{"policy_number":"{number}"}}'} for number in options[:5]
-        ]
-        buttons.append({"title": "转人工", "payload": "/request_human"})
-        dispatcher.utter_message(
-            response="utter_ask_claim_policy_list", claim_type_zh=type_zh, buttons=buttons
-        )
-        return []
-
-
-def claim_summary(tracker: Tracker) -> str:
-    claim_type = _claim_type(tracker)
-    lines = [
-        f"理赔类型:{CLAIM_TYPE_ZH[claim_type] if claim_type else ''}",
-        f"保单号:{slot_text(tracker, 'claim_policy') or ''}",
-        f"事故时间:{incident_text(slot_text(tracker, 'incident_time'))}",
-        f"事故地点:{slot_text(tracker, 'incident_place') or ''}",
-        f"事故经过:{slot_text(tracker, 'incident_description') or ''}",
-        f"是否报警:{_yes_no_zh(tracker.get_slot('police_reported'), '已报警', '未报警')};"
-        f"现场照片:{_yes_no_zh(tracker.get_slot('has_photos'), '已拍摄', '未拍摄')}",
-    ]
-    if claim_type is ClaimType.MOTOR:
-        lines.append(f"车牌号:{slot_text(tracker, 'plate_number') or ''}")
-    return "\n".join(lines)
-
-
-class ActionAskClaimConfirmed(Action):
-    """Reads the report back before it is registered."""
-
-    def name(self) -> str:
-        return "action_ask_claim_confirmed"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_claim_summary", summary=claim_summary(tracker))
-        return []
-
-
-class ActionSubmitClaim(Action):
-    def name(self) -> str:
-        return "action_submit_claim"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        conv = conversation_id(tracker)
-        claim_type = _claim_type(tracker)
-        at = incident_at(slot_text(tracker, "incident_time"))
-        try:
-            with db() as session:
-                ctx = identity.get_verified(session, conv)
-                if ctx is None:
-                    if tracker.get_slot("identity_locked"):
-                        if not said_this_turn(tracker, "utter_error_verification_locked"):
-                            dispatcher.utter_message(response="utter_error_verification_locked")
-                        dispatcher.utter_message(response="utter_offer_human")
-                    else:
-                        dispatcher.utter_message(response="utter_claim_not_submitted")
-                    return [*reset_claim_slots(), SlotSet("verified", False)]
-                number = slot_text(tracker, "claim_policy")
-                if number and number != ctx.policy.number:
-                    ctx = identity.switch_policy(session, conv, number) or ctx
-                if tracker.get_slot("claim_confirmed") is not True or claim_type is None or at is None:
-                    dispatcher.utter_message(response="utter_claim_not_submitted")
-                    return reset_claim_slots()
-                place = slot_text(tracker, "incident_place") or ""
-                description = slot_text(tracker, "incident_description") or ""
-                report = claims.report_claim(
-                    session,
-                    policy=ctx.policy,
-                    reporter=ctx.customer,
-                    claim_type=claim_type,
-                    incident_at=at,
-                    place=place,
-                    description=description,
-                    police_reported=tracker.get_slot("police_reported"),
-                    has_photos=tracker.get_slot("has_photos"),
-                    plate_number=slot_text(tracker, "plate_number"),
-                    conversation_id=conv,
-                    idempotency_key=claims.report_key(conv, ctx.policy, claim_type, at, place, description),
-                )
-                dispatcher.utter_message(
-                    response="utter_claim_reported",
-                    claim_number=report.claim.number,
-                    checklist=claims.checklist_zh(report.claim),
-                    next_steps=claims.next_steps_zh(report.claim),
-                )
-                number_made = report.claim.number
-        except DomainError as exc:
-            utter_error(dispatcher, exc, domain)
-            return reset_claim_slots()
-        except Exception:
-            logger.exception("claim report failed")
-            utter_unexpected(dispatcher)
-            return reset_claim_slots()
-        return [*reset_claim_slots(), SlotSet("claim_number", number_made)]
-
-
-@request_handler("ask_claim_status")
-def answer_claim_status(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    domain: DomainDict,
-    session: Session,
-    ctx: identity.VerifiedContext,
-) -> list[EventType]:
-    number = slot_text(tracker, "claim_number")
-    if number:
-        try:
-            claim = claims.get_claim_of(session, ctx.customer, number)
-        except ClaimNotFound:
-            dispatcher.utter_message(response="utter_error_claim_not_found", claim_number=number.upper())
-            return [SlotSet("claim_number", None)]
-        dispatcher.utter_message(
-            response="utter_claim_status", status_text=claims.describe_zh(session, claim)
-        )
-        return [SlotSet("claim_number", None)]
-    found = claims.claims_of(session, ctx.customer)
-    if not found:
-        dispatcher.utter_message(response="utter_no_claims")
-        return []
-    shown = found[:3]
-    header = f"您名下共有{len(found)}件理赔案件" + (",以下是最近的3件" if len(found) > 3 else "") + ":"
-    text = header + "\n\n" + "\n\n".join(claims.describe_zh(session, c) for c in shown)
-    dispatcher.utter_message(response="utter_claim_status", status_text=text)
-    return []
+        return more + done

@@ -1,4 +1,4 @@
-"""The change forms (actions/changes.py, actions/changes_forms.py): identity inside the form, the
+"""The change forms (actions/changes/): identity inside the form, the
 beneficiary loop with the 100% check, the masked read-back, confirmation and the idempotent
 maker-checker ticket — actions run as the Rasa server runs them, on a real (rolled-back) session."""
 
@@ -11,23 +11,21 @@ import pytest
 from rasa_sdk import Action
 from sqlalchemy import select
 
-from actions.changes import (
+from actions.changes.base import ActionCancelChange
+from actions.changes.beneficiary import (
     ActionAskBfConfirm,
-    ActionCancelChange,
     ActionSubmitBeneficiaryChange,
     ValidateBeneficiaryForm,
 )
-from actions.changes_forms import (
-    ActionAskCcConfirm,
+from actions.changes.contact import ActionAskCcConfirm, ActionSubmitContactChange, ValidateContactForm
+from actions.changes.payment_account import (
     ActionAskPaConfirm,
-    ActionSubmitContactChange,
     ActionSubmitPaymentAccountChange,
-    ValidateContactForm,
     ValidatePaymentAccountForm,
 )
 from bot.models import Ticket, TicketType
 from bot.services import identity
-from tests.action_helpers import make_tracker, responses, run_action, slot_events
+from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy, valid_id_number
 
 CONV = "web:change-test"

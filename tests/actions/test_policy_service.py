@@ -15,7 +15,7 @@ from bot.errors import PolicyNotEligible
 from bot.models import LineOfBusiness, PolicyStatus, Ticket, TicketType
 from bot.services import identity, policy_service
 from bot.services.payments import local_today
-from tests.action_helpers import make_tracker, responses, run_action, slot_events
+from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy
 
 TODAY = date(2026, 11, 23)

@@ -14,7 +14,7 @@ from actions.requests import ActionHandleRequest
 from bot.models import ChannelBinding, DebitAttempt, PremiumDue, PremiumStatus, Ticket, TicketType
 from bot.services import identity
 from bot.services.payments import local_today
-from tests.action_helpers import make_tracker, responses, run_action, slot_events
+from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy, valid_id_number
 
 CONV = "telegram:5550001"
