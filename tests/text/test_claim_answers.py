@@ -17,12 +17,12 @@ from bot.text.claim_answers import (
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("被追尾了", ClaimType.MOTOR),
-        ("住院", ClaimType.MEDICAL),
-        ("查出癌症", ClaimType.CRITICAL_ILLNESS),
-        ("摔伤骨折", ClaimType.ACCIDENT),
-        ("我爸去世了", ClaimType.DEATH),
-        ("意外去世", ClaimType.DEATH),  # death is checked before an accident
+        ("出了交通事故", ClaimType.MOTOR),
+        ("要做手术", ClaimType.MEDICAL),
+        ("确诊白血病", ClaimType.CRITICAL_ILLNESS),
+        ("手被烫伤", ClaimType.ACCIDENT),
+        ("意外身亡", ClaimType.DEATH),  # death is checked before an accident
+        ("车险", ClaimType.MOTOR),
         ("随便问问", None),
     ],
 )
