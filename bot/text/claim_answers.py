@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.models import ClaimType
+from bot.models.enums import ClaimType
 from bot.text.yes_no import parse_yes_no
 
 # Free-text cues, checked in this order (death before illness before an accident, etc.).
