@@ -31,7 +31,7 @@ def document_topic(tracker: Tracker) -> str | None:
         key = catalog.resolve_business_type(text)
         if key and key != "claim":
             return key
-        from bot.services.claim_input import resolve_claim_type
+        from bot.services.claims import resolve_claim_type
 
         claim_type = resolve_claim_type(text)
         if claim_type is not None:
@@ -39,7 +39,7 @@ def document_topic(tracker: Tracker) -> str | None:
         if key:
             return key
     if (tracker.active_loop or {}).get("name") == "claim_form":
-        from bot.services.claim_input import resolve_claim_type
+        from bot.services.claims import resolve_claim_type
 
         claim_type = resolve_claim_type(str(tracker.get_slot("claim_type") or ""))
         if claim_type is not None:

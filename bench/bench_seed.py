@@ -31,7 +31,7 @@ from sqlalchemy import Engine  # noqa: E402
 
 from bot.db import make_engine  # noqa: E402
 from bot.security import hash_password  # noqa: E402
-from bot.seed import DEMO_PASSWORD, seed_database  # noqa: E402
+from bot.seeding import DEMO_PASSWORD, seed_database  # noqa: E402
 
 TODAY = date(2026, 11, 24)
 

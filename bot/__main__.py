@@ -56,7 +56,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from bot.seed import run_seed
+    from bot.seeding import run_seed
 
     today = None
     if args.today:
@@ -67,7 +67,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_info(_args: argparse.Namespace) -> int:
-    from bot.seed import print_demo_info
+    from bot.seeding import print_demo_info
 
     print_demo_info()
     return 0

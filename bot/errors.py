@@ -86,3 +86,49 @@ class PolicyNotEligible(DomainError):
     code = "policy_not_eligible"
     http_status = 409
     message_zh = "该保单当前状态不支持此项业务。"
+
+
+# --- text ---
+
+
+class ClaimTypeMismatch(DomainError):
+    code = "claim_type_mismatch"
+    http_status = 409
+    message_zh = "该保单的险种不能办理这类理赔,请换一张保单或转人工客服。"
+
+
+class UploadRejected(DomainError):
+    code = "upload_rejected"
+    http_status = 422
+    message_zh = "抱歉,该文件无法接收。请上传 JPG、PNG、HEIC 格式的照片或 PDF 文件。"
+
+
+class TooLarge(UploadRejected):
+    code = "upload_too_large"
+    http_status = 413
+    message_zh = "抱歉,文件过大(单个文件不超过 10MB)。请压缩后重新上传,或分多次上传。"
+
+
+class EmptyFile(UploadRejected):
+    code = "upload_empty"
+    message_zh = "抱歉,收到的文件是空的,请重新上传。"
+
+
+class NoOpenCase(DomainError):
+    code = "upload_no_open_case"
+    http_status = 409
+    message_zh = (
+        "已收到您的文件,但暂未找到与本次对话关联的报案或业务申请。请先告诉我您要办理的业务"
+        "(例如“我要报案”),完成登记后再上传材料,我们会自动归档。"
+    )
+
+
+class HandoverClosed(DomainError):
+    code = "handover_closed"
+    http_status = 409
+    message_zh = "该会话已交还智能助手或已结束。"
+
+
+class RemindersNotSupported(DomainError):
+    code = "reminders_channel"
+    message_zh = "抱歉,当前渠道暂不支持交费提醒设置,您可以通过我们的网页在线客服或Telegram设置。"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: the whole suite. pytest (SQLite always, PostgreSQL when TEST_POSTGRES_URL is set),
-# then the Rasa checks: `rasa data validate` and the test stories with --fail-on-prediction-errors.
+# `make test`: the whole suite: the Rasa checks (`rasa data validate`, the test stories with
+# --fail-on-prediction-errors), then pytest on SQLite and PostgreSQL. Without TEST_POSTGRES_URL a
+# throwaway PostgreSQL is started for the run (scripts/pg-throwaway.sh), so nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
@@ -16,6 +17,11 @@ echo "==> rasa test (test stories, fail on prediction errors)"
 rm -rf results/stories
 .venv-rasa/bin/rasa test core --model models --stories tests/stories --out results/stories \
   --fail-on-prediction-errors --quiet
+
+if [ -z "${TEST_POSTGRES_URL:-}" ]; then
+  # shellcheck source=scripts/pg-throwaway.sh
+  source scripts/pg-throwaway.sh
+fi
 
 echo "==> pytest"
 .venv/bin/python -m pytest "$@"

@@ -35,7 +35,7 @@ from bot.models import (
     TicketType,
 )
 from bot.security import hash_password, verify_password
-from bot.seed import (
+from bot.seeding import (
     DEMO_CUSTOMERS,
     DEMO_PASSWORD,
     DEMO_STAFF,

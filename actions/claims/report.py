@@ -11,9 +11,9 @@ from rasa_sdk.types import DomainDict
 
 from actions.claims.slots import claim_type_of, incident_at, incident_text, reset_claim_slots
 from actions.common import Turn, VerifiedAction, VerifiedTurn, slot_text, utter_locked, with_verified
+from bot.labels_zh import CLAIM_TYPE_ZH
 from bot.models import ClaimType
 from bot.services import claims, identity
-from bot.services.claim_input import CLAIM_TYPE_ZH
 
 
 def _yes_no_zh(value: Any, yes: str, no: str) -> str:

@@ -17,18 +17,13 @@ from actions.identity import NOT_AN_ANSWER, IdentityFormValidation, answer_to_qu
 from bot.config import get_settings
 from bot.errors import InvalidInput
 from bot.ids import normalize_policy_number
+from bot.labels_zh import CLAIM_TYPE_ZH, LINE_ZH
 from bot.models import ClaimType
 from bot.services import claims, identity
-from bot.services.claim_input import (
-    CLAIM_TYPE_ZH,
-    correction_target,
-    normalize_plate,
-    parse_photos,
-    parse_police_photos,
-    parse_yes_no,
-    resolve_claim_type,
-)
-from bot.services.dates import parse_incident_time
+from bot.services.claims import resolve_claim_type
+from bot.text.claim_answers import correction_target, normalize_plate, parse_photos, parse_police_photos
+from bot.text.dates import parse_incident_time
+from bot.text.yes_no import parse_yes_no
 
 MIN_DESCRIPTION = 6
 MIN_PLACE = 3
@@ -132,7 +127,7 @@ class ValidateClaimForm(IdentityFormValidation):
         dispatcher.utter_message(
             response="utter_claim_type_mismatch",
             policy_number=number,
-            line_zh=claims.LINE_ZH[line],
+            line_zh=LINE_ZH[line],
             claim_type_zh=CLAIM_TYPE_ZH[claim_type],
         )
 

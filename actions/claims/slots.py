@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from actions.common import INVALID_COUNT_SLOT, slot_text
 from bot.config import get_settings
 from bot.models import ClaimType
-from bot.services.claim_input import resolve_claim_type
+from bot.services.claims import resolve_claim_type
 
 INCIDENT_SLOTS = ["incident_description", "incident_time", "incident_place", "police_reported", "has_photos"]
 CLAIM_SLOTS = [

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from bot import catalog
 from bot.config import get_settings
-from bot.errors import ClaimNotFound, DomainError, InvalidInput
+from bot.errors import ClaimNotFound, ClaimTypeMismatch, InvalidInput
 from bot.ids import normalize_claim_number
+from bot.labels_zh import CLAIM_NEXT_STEP_ZH, CLAIM_PROGRESS_ZH, CLAIM_TYPE_ZH
 from bot.models import (
     Claim,
     ClaimStatus,
@@ -28,8 +29,8 @@ from bot.models import (
 )
 from bot.models.base import utcnow
 from bot.services import audit
-from bot.services.claim_input import CLAIM_TYPE_ZH
 from bot.services.tickets import create_ticket
+from bot.text.claim_answers import claim_type_from_cues
 
 # Which lines of business can carry which claim (health riders on life policies count).
 CLAIM_LINES: dict[ClaimType, frozenset[LineOfBusiness]] = {
@@ -39,36 +40,8 @@ CLAIM_LINES: dict[ClaimType, frozenset[LineOfBusiness]] = {
     ClaimType.ACCIDENT: frozenset({LineOfBusiness.ACCIDENT}),
     ClaimType.DEATH: frozenset({LineOfBusiness.LIFE, LineOfBusiness.ACCIDENT}),
 }
-LINE_ZH = {
-    LineOfBusiness.LIFE: "寿险",
-    LineOfBusiness.HEALTH: "健康险",
-    LineOfBusiness.ACCIDENT: "意外险",
-    LineOfBusiness.MOTOR: "车险",
-}
-STATUS_ZH = {
-    ClaimStatus.REPORTED: "已报案,等待您提交理赔材料",
-    ClaimStatus.DOCUMENTS_PENDING: "材料待补充,需要您补交材料后才能继续审核",
-    ClaimStatus.UNDER_REVIEW: "理赔材料已齐全,正在审核中",
-    ClaimStatus.APPROVED: "审核已通过,赔款正在安排支付",
-    ClaimStatus.REJECTED: "审核未通过(拒赔)",
-    ClaimStatus.PAID: "已赔付,赔款已转入您的收款账户",
-}
-NEXT_STEP_ZH = {
-    ClaimStatus.REPORTED: "请您尽快准备并提交以下材料,可以直接在本对话中发送照片或文件。",
-    ClaimStatus.DOCUMENTS_PENDING: "请您补交以下材料,收到后我们会继续为您审核。",
-    ClaimStatus.UNDER_REVIEW: "审核一般在5个工作日内完成,结果会第一时间通知您,无需您再操作。",
-    ClaimStatus.APPROVED: "赔款一般在1至3个工作日内到账,请留意您的收款账户。",
-    ClaimStatus.REJECTED: "如对审核结果有疑问,可以说“转人工”,我们会为您详细说明,您也可以提出申诉。",
-    ClaimStatus.PAID: "本案已结案,如有其他问题欢迎随时联系我们。",
-}
 OPEN_CLAIM_STATUSES = (ClaimStatus.REPORTED, ClaimStatus.DOCUMENTS_PENDING, ClaimStatus.UNDER_REVIEW)
 FUTURE_TOLERANCE = timedelta(minutes=10)
-
-
-class ClaimTypeMismatch(DomainError):
-    code = "claim_type_mismatch"
-    http_status = 409
-    message_zh = "该保单的险种不能办理这类理赔,请换一张保单或转人工客服。"
 
 
 @dataclass(frozen=True)
@@ -80,6 +53,24 @@ class ClaimReport:
 
 def claim_type_zh(claim_type: ClaimType) -> str:
     return CLAIM_TYPE_ZH[claim_type]
+
+
+def resolve_claim_type(text: str | None) -> ClaimType | None:
+    """A claim type from an entity value (车险/医疗/…), a catalog key, or a free-text cue (追尾, 住院)."""
+    if not text:
+        return None
+    value = str(text).strip()
+    try:
+        return ClaimType(value.lower())
+    except ValueError:
+        pass
+    key = catalog.resolve_business_type(value)
+    if key:
+        try:
+            return ClaimType(key)
+        except ValueError:
+            pass
+    return claim_type_from_cues(value)
 
 
 def policy_fits(policy: Policy, claim_type: ClaimType) -> bool:
@@ -292,7 +283,7 @@ def describe_zh(session: Session, claim: Claim) -> str:
     lines = [
         f"理赔案号:{claim.number}({claim_type_zh(claim.claim_type)},报案日期{_day(claim.reported_at)})",
         f"关联保单:{policy.number if policy else ''}",
-        f"当前进度:{STATUS_ZH[claim.status]}",
+        f"当前进度:{CLAIM_PROGRESS_ZH[claim.status]}",
     ]
     if claim.status is ClaimStatus.REJECTED and claim.decision_reason:
         lines.append(f"原因:{claim.decision_reason}")
@@ -304,5 +295,5 @@ def describe_zh(session: Session, claim: Claim) -> str:
         missing = missing_documents(claim)
         if missing:
             lines.append("还需要您提供:" + "、".join(d.label for d in missing))
-    lines.append(f"下一步:{NEXT_STEP_ZH[claim.status]}")
+    lines.append(f"下一步:{CLAIM_NEXT_STEP_ZH[claim.status]}")
     return "\n".join(lines)

@@ -12,25 +12,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import DomainError
+from bot.errors import HandoverClosed
+from bot.labels_zh import HANDOVER_REASON_ZH
 from bot.models import Channel, ChannelBinding, Handover, HandoverStatus, TicketType, VerifiedSession
 from bot.models.base import utcnow
 from bot.services.tickets import create_ticket, open_tickets_for_conversation
 
 OPEN = (HandoverStatus.WAITING, HandoverStatus.ACTIVE)
-
-REASON_ZH = {
-    "request_human": "客户要求转人工",
-    "fallback": "智能助手无法处理",
-    "rasa_unavailable": "智能助手暂不可用",
-    "paused": "对话已暂停",
-}
-
-
-class HandoverClosed(DomainError):
-    code = "handover_closed"
-    http_status = 409
-    message_zh = "该会话已交还智能助手或已结束。"
 
 
 def current(session: Session, conversation_id: str) -> Handover | None:
@@ -89,7 +77,7 @@ def open_handover(
         ticket, _ = create_ticket(
             session,
             ticket_type=TicketType.HUMAN_HANDOVER,
-            subject=f"转人工服务:{REASON_ZH.get(reason, reason)}",
+            subject=f"转人工服务:{HANDOVER_REASON_ZH.get(reason, reason)}",
             customer_id=customer_id,
             conversation_id=conversation_id,
             payload={"handover_id": handover.id, "reason": reason},

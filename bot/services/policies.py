@@ -11,24 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.errors import PolicyNotFound
 from bot.ids import normalize_policy_number
+from bot.labels_zh import LINE_ZH, PAYMENT_FREQUENCY_ZH, POLICY_STATUS_ZH
 from bot.masking import mask_bank_account, mask_id_number, mask_name
 from bot.models import Customer, Policy, PolicyStatus, PremiumDue, PremiumStatus
-
-LINE_ZH = {"life": "寿险", "health": "健康险", "accident": "意外险", "motor": "车险"}
-STATUS_ZH = {
-    PolicyStatus.COOLING_OFF: "犹豫期内",
-    PolicyStatus.IN_FORCE: "有效",
-    PolicyStatus.GRACE_PERIOD: "宽限期内(保费逾期未交)",
-    PolicyStatus.LAPSED: "效力中止",
-    PolicyStatus.TERMINATED: "已终止",
-}
-FREQUENCY_ZH = {
-    "single": "趸交",
-    "annual": "年交",
-    "semiannual": "半年交",
-    "quarterly": "季交",
-    "monthly": "月交",
-}
 
 
 @dataclass
@@ -112,15 +97,15 @@ def policy_card(session: Session, policy: Policy) -> PolicyCard:
     due = next_unpaid_premium(session, policy)
     return PolicyCard(
         number=policy.number,
-        line_zh=LINE_ZH[policy.line.value],
+        line_zh=LINE_ZH[policy.line],
         product_name=policy.product_name,
         status=policy.status,
-        status_zh=STATUS_ZH[policy.status],
+        status_zh=POLICY_STATUS_ZH[policy.status],
         effective_date=policy.effective_date,
         expiry_date=policy.expiry_date,
         sum_insured=policy.sum_insured,
         premium=policy.premium,
-        frequency_zh=FREQUENCY_ZH[policy.payment_frequency.value],
+        frequency_zh=PAYMENT_FREQUENCY_ZH[policy.payment_frequency],
         policyholder_masked=mask_name(holder.name) if holder else "",
         insured_masked=mask_name(insured.name) if insured else "",
         bank_masked=(

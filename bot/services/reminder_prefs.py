@@ -10,15 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import DomainError
+from bot.errors import RemindersNotSupported
 from bot.models import Channel, ChannelBinding, Customer
 
 REMINDER_CHANNELS = (Channel.TELEGRAM, Channel.WEB)
-
-
-class RemindersNotSupported(DomainError):
-    code = "reminders_channel"
-    message_zh = "抱歉,当前渠道暂不支持交费提醒设置,您可以通过我们的网页在线客服或Telegram设置。"
 
 
 def split_conversation_id(conversation_id: str) -> tuple[Channel, str]:

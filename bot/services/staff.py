@@ -6,23 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput
+from bot.labels_zh import ROLE_LABELS_ZH, TEAM_LABELS_ZH
 from bot.models import StaffRole, StaffUser, Team
 from bot.models.base import utcnow
 from bot.security import hash_password, needs_rehash, verify_password
-
-ROLE_LABELS_ZH = {
-    StaffRole.AGENT: "客服坐席",
-    StaffRole.PROCESSOR: "后台经办",
-    StaffRole.REVIEWER: "复核员",
-    StaffRole.SUPERVISOR: "主管",
-}
-
-TEAM_LABELS_ZH = {
-    Team.CLAIMS: "理赔组",
-    Team.POLICY_SERVICE: "保全组",
-    Team.RENEWALS: "续期组",
-    Team.CUSTOMER_SERVICE: "客服组",
-}
 
 MIN_PASSWORD_LENGTH = 8
 # Verified against when the username is unknown, so that a miss costs as long as a hit.
@@ -40,13 +27,13 @@ def create_user(
 ) -> StaffUser:
     username = username.strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
-        raise _invalid("username", "用户名只能包含字母、数字、下划线和点,且不超过64个字符。")
+        raise InvalidInput("username", message_zh="用户名只能包含字母、数字、下划线和点,且不超过64个字符。")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise _invalid("password too short", f"密码至少需要{MIN_PASSWORD_LENGTH}位。")
+        raise InvalidInput("password too short", message_zh=f"密码至少需要{MIN_PASSWORD_LENGTH}位。")
     if role is StaffRole.PROCESSOR and team is None:
-        raise _invalid("a processor needs a team", "后台经办必须指定所属小组(--team)。")
+        raise InvalidInput("a processor needs a team", message_zh="后台经办必须指定所属小组(--team)。")
     if session.scalars(select(StaffUser.id).where(StaffUser.username == username)).first() is not None:
-        raise _invalid("username taken", "该用户名已被使用。")
+        raise InvalidInput("username taken", message_zh="该用户名已被使用。")
     user = StaffUser(
         username=username,
         display_name=display_name.strip() or username,
@@ -58,12 +45,6 @@ def create_user(
     session.add(user)
     session.flush()
     return user
-
-
-def _invalid(detail: str, message: str) -> InvalidInput:
-    err = InvalidInput(detail)
-    err.message_zh = message
-    return err
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot import catalog
 from bot.catalog import DocumentSpec
 from bot.config import Settings, get_settings
-from bot.errors import DomainError
+from bot.errors import EmptyFile, NoOpenCase, TooLarge, UploadRejected
 from bot.models import Claim, ClaimStatus, Document, Ticket, TicketType
 from bot.models.base import utcnow
 from bot.services.tickets import add_event, open_tickets_for_conversation
@@ -46,32 +46,6 @@ DECLARED_OK = {
 }
 GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-
-
-class UploadRejected(DomainError):
-    code = "upload_rejected"
-    http_status = 422
-    message_zh = "抱歉,该文件无法接收。请上传 JPG、PNG、HEIC 格式的照片或 PDF 文件。"
-
-
-class TooLarge(UploadRejected):
-    code = "upload_too_large"
-    http_status = 413
-    message_zh = "抱歉,文件过大(单个文件不超过 10MB)。请压缩后重新上传,或分多次上传。"
-
-
-class EmptyFile(UploadRejected):
-    code = "upload_empty"
-    message_zh = "抱歉,收到的文件是空的,请重新上传。"
-
-
-class NoOpenCase(DomainError):
-    code = "upload_no_open_case"
-    http_status = 409
-    message_zh = (
-        "已收到您的文件,但暂未找到与本次对话关联的报案或业务申请。请先告诉我您要办理的业务"
-        "(例如“我要报案”),完成登记后再上传材料,我们会自动归档。"
-    )
 
 
 def sniff(data: bytes) -> str | None:

@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.errors import InvalidInput, NotFound
+from bot.labels_zh import TEAM_LABELS_ZH
 from bot.models import StaffRole, StaffUser, Team, Ticket, TicketType, VerifiedSession
 from bot.models.base import utcnow
 from bot.services import audit, desk_queries, workflow
-from bot.services.staff import TEAM_LABELS_ZH
 from bot.services.tickets import create_ticket
 from bot.web.auth import api_user, get_session, page_user, staff_context, templates
 from bot.web.staff_common import tx

@@ -16,9 +16,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from bot.errors import DomainError, InvalidInput
+from bot.labels_zh import TEAM_LABELS_ZH
 from bot.models import StaffRole, StaffUser, Team, TicketPriority, TicketStatus, TicketType
 from bot.services import audit, desk_queries, workflow
-from bot.services.staff import TEAM_LABELS_ZH, team_members
+from bot.services.staff import team_members
 from bot.services.transcripts import transcript
 from bot.web import auth
 from bot.web.api_tickets import _staff_by_username, parse_filters

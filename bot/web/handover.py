@@ -18,6 +18,7 @@ from bot.channels import inbound, push, transcript
 from bot.channels.hub import ChannelHub
 from bot.channels.outbound import DeliveryFailed, deliver
 from bot.errors import PermissionDenied
+from bot.labels_zh import HANDOVER_REASON_ZH
 from bot.masking import mask_name
 from bot.models import Customer, Handover, HandoverStatus, StaffRole, StaffUser, Ticket
 from bot.services import handover as handover_service
@@ -46,7 +47,7 @@ def _card(session: Any, h: Handover) -> dict[str, Any]:
         "status": h.status.value,
         "status_zh": STATUS_ZH[h.status.value],
         "channel_zh": CHANNEL_ZH.get(channel, channel),
-        "reason_zh": handover_service.REASON_ZH.get(h.reason, h.reason),
+        "reason_zh": HANDOVER_REASON_ZH.get(h.reason, h.reason),
         "customer": mask_name(customer.name) if customer else "未核验身份的客户",
         "ticket": ticket.number if ticket else None,
         "agent": h.agent_label,

@@ -43,7 +43,7 @@ def test_call_from_first_utterance_to_ticket(live_stack) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from bot.models import Ticket, TicketType
-    from bot.seed import DEMO_PASSWORD
+    from bot.seeding import DEMO_PASSWORD
     from bot.seeding.demo import ZHANG_WEI
 
     SHOTS.mkdir(exist_ok=True)

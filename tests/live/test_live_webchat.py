@@ -79,7 +79,7 @@ def test_live_greeting_and_a_premium_reminder_on_the_page(live_stack, browser_pa
     from playwright.sync_api import expect
 
     from bot.models import Channel, ChannelBinding, Customer
-    from bot.seed import DEMO_CUSTOMERS
+    from bot.seeding import DEMO_CUSTOMERS
 
     page = browser_page
     page.goto(live_stack.app_url + "/chat")
@@ -123,7 +123,7 @@ def test_live_claim_report_with_a_photo_upload(live_stack, browser_page, tmp_pat
     of the ID) → incident details → confirmation → claim number; then a photo of the scene."""
     from playwright.sync_api import expect
 
-    from bot.seed import DEMO_CUSTOMERS
+    from bot.seeding import DEMO_CUSTOMERS
 
     zhang = next(c for c in DEMO_CUSTOMERS if c.key == "zhang_wei")
     motor = next(p for p in zhang.policies if p.number.startswith("AU"))

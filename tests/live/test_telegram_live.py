@@ -129,7 +129,7 @@ def keyboard_titles(reply: dict[str, Any]) -> list[str]:
 
 def test_live_telegram_conversation(live_stack) -> None:
     from bot.models import ChatMessage, Claim, Document
-    from bot.seed import DEMO_CUSTOMERS
+    from bot.seeding import DEMO_CUSTOMERS
     from bot.seeding.demo import CHEN_JING, ZHANG_ZIHAN
 
     zhang = next(c for c in DEMO_CUSTOMERS if c.key == "zhang_wei")

@@ -12,23 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.text.zh_numbers import NUMBER_PATTERN, cn_number
+
 DEFAULT_TZ = "Asia/Shanghai"
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_NUM = r"(?:\d{1,4}|[零〇一二两三四五六七八九十]{1,3})"
+_NUM = NUMBER_PATTERN
+
 _WEEKDAYS = {
     "一": 0,
     "1": 0,
@@ -84,25 +73,6 @@ class ParsedTime:
         if self.has_time:
             return f"{self.at:%Y年%m月%d日 %H:%M}"
         return f"{self.at:%Y年%m月%d日}"
-
-
-def cn_number(text: str) -> int | None:
-    """``"12"`` → 12, ``"十二"`` → 12, ``"二十三"`` → 23, ``"两"`` → 2; None if not a number."""
-    text = text.strip()
-    if not text:
-        return None
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        t = _CN_DIGITS.get(tens) if tens else 1
-        o = _CN_DIGITS.get(ones) if ones else 0
-        if t is None or o is None:
-            return None
-        return t * 10 + o
-    if len(text) == 1 and text in _CN_DIGITS:
-        return _CN_DIGITS[text]
-    return None
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:

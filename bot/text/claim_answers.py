@@ -1,20 +1,13 @@
-"""Reading what a customer types while reporting a claim: the claim type, yes/no answers, the
-plate number, and which item of the summary they want to correct. No database, no Rasa."""
+"""Reading what a customer types while reporting a claim: claim-type cue words, the police/photos
+answer, the plate number, and which item of the summary they want to correct. No database, no Rasa."""
 
 from __future__ import annotations
 
 import re
 
-from bot.catalog import resolve_business_type
-from bot.models import ClaimType
+from bot.models.enums import ClaimType
+from bot.text.yes_no import parse_yes_no
 
-CLAIM_TYPE_ZH = {
-    ClaimType.MOTOR: "车险",
-    ClaimType.MEDICAL: "医疗",
-    ClaimType.CRITICAL_ILLNESS: "重疾",
-    ClaimType.ACCIDENT: "意外",
-    ClaimType.DEATH: "身故",
-}
 # Free-text cues, checked in this order (death before illness before an accident, etc.).
 _CUES: list[tuple[ClaimType, tuple[str, ...]]] = [
     (ClaimType.DEATH, ("身故", "去世", "过世", "死亡", "离世", "走了", "逝世", "身亡")),
@@ -55,8 +48,6 @@ PLATE_RE = re.compile(
     r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])\s*[·•.\-]?\s*([A-Z])\s*[·•.\-]?\s*([A-Z0-9]{5,6})(?![A-Z0-9])"
 )
 
-_NEGATIVE = re.compile(r"没|不|未|无|否|还没|尚未|没有|no\b", re.IGNORECASE)
-_POSITIVE = re.compile(r"是|对|有|已|报了|拍了|好|嗯|确认|可以|yes|ok|没错|正确", re.IGNORECASE)
 _POLICE = re.compile(r"警|110|122|交警|报案回执")
 _PHOTO = re.compile(r"照|拍|相片|图片|视频|图")
 
@@ -70,35 +61,11 @@ CORRECTIONS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def resolve_claim_type(text: str | None) -> ClaimType | None:
-    """A claim type from an entity value (车险/医疗/…), a catalog key, or a free-text cue (追尾, 住院)."""
-    if not text:
-        return None
-    value = str(text).strip()
-    try:
-        return ClaimType(value.lower())
-    except ValueError:
-        pass
-    key = resolve_business_type(value)
-    if key:
-        try:
-            return ClaimType(key)
-        except ValueError:
-            pass
+def claim_type_from_cues(text: str) -> ClaimType | None:
+    """The claim type a free-text cue names (追尾 → motor, 住院 → medical), checked in ``_CUES`` order."""
     for claim_type, cues in _CUES:
-        if any(cue in value for cue in cues):
+        if any(cue in text for cue in cues):
             return claim_type
-    return None
-
-
-def parse_yes_no(text: str | None) -> bool | None:
-    if not text:
-        return None
-    value = text.strip()
-    if _NEGATIVE.search(value):
-        return False
-    if _POSITIVE.search(value):
-        return True
     return None
 
 

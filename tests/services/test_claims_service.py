@@ -1,4 +1,4 @@
-"""Claims service (real database session), the Chinese date parser and the claim input parsers."""
+"""Claims service (real database session) and reading the claim type from what a customer says."""
 
 from __future__ import annotations
 
@@ -8,17 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import ClaimNotFound, InvalidInput
+from bot.errors import ClaimNotFound, ClaimTypeMismatch, InvalidInput
 from bot.models import Claim, ClaimStatus, ClaimType, Document, LineOfBusiness, Ticket, TicketType
 from bot.models.base import utcnow
 from bot.services import claims
-from bot.services.claim_input import (
-    correction_target,
-    normalize_plate,
-    parse_police_photos,
-    resolve_claim_type,
-)
-from bot.services.dates import parse_incident_time
 from tests.factories import make_customer, make_policy, valid_id_number
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -71,7 +64,7 @@ def test_a_report_creates_one_claim_and_one_claims_ticket_even_when_retried(sess
 def test_the_claim_type_must_fit_the_policy_line(session, motor):
     holder, _ = motor
     life = make_policy(session, holder, line=LineOfBusiness.LIFE)
-    with pytest.raises(claims.ClaimTypeMismatch):
+    with pytest.raises(ClaimTypeMismatch):
         _report(session, holder, life, idempotency_key="k2")
     assert claims.policy_fits(life, ClaimType.DEATH) and claims.policy_fits(life, ClaimType.MEDICAL)
     assert not claims.policy_fits(life, ClaimType.ACCIDENT)
@@ -129,34 +122,6 @@ def test_status_in_plain_words_and_only_for_the_customer_concerned(session, moto
 
 
 @pytest.mark.parametrize(
-    ("text", "expected", "has_time"),
-    [
-        ("昨天下午三点", datetime(2026, 11, 22, 15, 0), True),
-        ("11月20日", datetime(2026, 11, 20, 0, 0), False),
-        ("上周五", datetime(2026, 11, 20, 0, 0), False),
-        ("前天晚上", datetime(2026, 11, 21, 20, 0), True),
-        ("上周五晚上8点半", datetime(2026, 11, 20, 20, 30), True),
-        ("2026年11月20日上午10:30", datetime(2026, 11, 20, 10, 30), True),
-        ("上个月15号", datetime(2026, 10, 15, 0, 0), False),
-        ("十二月一号", datetime(2025, 12, 1, 0, 0), False),  # not yet this year: last year
-        ("3天前", datetime(2026, 11, 20, 0, 0), False),
-        ("昨晚十一点左右", datetime(2026, 11, 22, 23, 0), True),
-        ("刚才", datetime(2026, 11, 23, 18, 30), True),
-    ],
-)
-def test_chinese_dates_are_read_in_shanghai_time(text, expected, has_time):
-    parsed = parse_incident_time(text, NOW)
-    assert parsed is not None
-    assert parsed.at == expected.replace(tzinfo=SH)
-    assert parsed.has_time is has_time
-
-
-@pytest.mark.parametrize("text", ["我不记得了", "在朝阳区", "", "12345"])
-def test_text_without_a_date_is_not_a_date(text):
-    assert parse_incident_time(text, NOW) is None
-
-
-@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("车险", ClaimType.MOTOR),
@@ -174,42 +139,4 @@ def test_text_without_a_date_is_not_a_date(text):
     ],
 )
 def test_claim_types_from_entity_values_and_free_text(text, expected):
-    assert resolve_claim_type(text) is expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("已报警,已拍照", (True, True)),
-        ("都没有", (False, False)),
-        ("没报警,拍了照片", (False, True)),
-        ("报警了", (True, None)),
-        ("是的", (True, True)),
-        ("没有", (False, False)),
-        ("报了警但是没拍照", (True, False)),
-    ],
-)
-def test_police_and_photos_answers(text, expected):
-    assert parse_police_photos(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("京A8K2J6", "京A8K2J6"),
-        ("车牌 沪a·12345", "沪A12345"),
-        ("粤BD12345", "粤BD12345"),
-        ("A12345", None),
-        ("京A123", None),
-        ("京12345", None),
-    ],
-)
-def test_plate_numbers(text, expected):
-    assert normalize_plate(text) == expected
-
-
-def test_correction_targets():
-    assert correction_target("地点说错了") == "incident_place"
-    assert correction_target("修改事故时间") == "incident_time"
-    assert correction_target("车牌号写错了") == "plate_number"
-    assert correction_target("嗯") is None
+    assert claims.resolve_claim_type(text) is expected

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.errors import RemindersNotSupported
 from bot.models import (
     ChannelBinding,
     DebitAttempt,
@@ -175,7 +176,7 @@ def test_a_chat_bound_to_someone_else_moves_to_the_verified_customer(session, ho
 
 
 def test_the_hotline_has_no_reminder_binding(session, holder):
-    with pytest.raises(reminder_prefs.RemindersNotSupported):
+    with pytest.raises(RemindersNotSupported):
         reminder_prefs.set_reminders(session, holder, "hotline:77", True)
 
 

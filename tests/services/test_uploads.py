@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.errors import EmptyFile, NoOpenCase, TooLarge, UploadRejected
 from bot.models import ClaimStatus, Document, TicketEvent, TicketType
 from bot.services import uploads
 from bot.services.tickets import create_ticket
@@ -38,12 +39,12 @@ def test_accepted_files_are_recognised_by_their_content(data, declared, expected
 @pytest.mark.parametrize(
     ("data", "declared", "error"),
     [
-        (b"MZ\x90\x00" + b"\x00" * 50, "image/jpeg", uploads.UploadRejected),  # an executable named .jpg
-        (b"<html><script>alert(1)</script>", "text/html", uploads.UploadRejected),
-        (PNG, "image/jpeg", uploads.UploadRejected),  # declared type disagrees with the content
-        (PDF, "image/png", uploads.UploadRejected),
-        (b"", "image/jpeg", uploads.EmptyFile),
-        (JPEG + b"\x00" * 5000, "image/jpeg", uploads.TooLarge),
+        (b"MZ\x90\x00" + b"\x00" * 50, "image/jpeg", UploadRejected),  # an executable named .jpg
+        (b"<html><script>alert(1)</script>", "text/html", UploadRejected),
+        (PNG, "image/jpeg", UploadRejected),  # declared type disagrees with the content
+        (PDF, "image/png", UploadRejected),
+        (b"", "image/jpeg", EmptyFile),
+        (JPEG + b"\x00" * 5000, "image/jpeg", TooLarge),
     ],
 )
 def test_refused_files(data, declared, error) -> None:
@@ -123,7 +124,7 @@ def test_the_hint_names_the_document_and_the_checklist_shrinks(session, settings
 
 
 def test_no_open_case_means_nothing_is_stored(session, settings) -> None:
-    with pytest.raises(uploads.NoOpenCase):
+    with pytest.raises(NoOpenCase):
         uploads.receive_document(
             session,
             "web:upload-nobody",
