@@ -1,4 +1,4 @@
-"""Beneficiary change (beneficiary_form) and what all change forms share (bot/services/changes.py).
+"""Beneficiary change (beneficiary_form) and what all change forms share (bot/services/changes/).
 
 The form asks the identity questions first (IdentityMixin, skipped when already verified), then
 one or several beneficiaries (name, relationship, resident ID, share), keeps the running total in
@@ -21,9 +21,12 @@ from sqlalchemy.orm import Session
 
 from actions.common import BaseFormValidation, conversation_id, db, slot_text, utter_error, utter_unexpected
 from actions.identity import IdentityMixin, clean_name
-from bot.errors import DomainError
-from bot.services import changes, identity
+from bot.errors import ChangeRequestInvalid, DomainError
+from bot.services import identity
+from bot.services.changes import beneficiary
 from bot.services.identity import VerifiedContext
+from bot.services.tickets.create import ServiceTicket
+from bot.text import zh_input
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,8 +95,8 @@ class ChangeFormValidation(IdentityMixin, BaseFormValidation, ABC):
         return events + extra
 
 
-def rows_of(tracker: Tracker) -> list[changes.NewBeneficiary]:
-    return [changes.NewBeneficiary.from_payload(r) for r in (tracker.get_slot("bf_list") or [])]
+def rows_of(tracker: Tracker) -> list[beneficiary.NewBeneficiary]:
+    return [beneficiary.NewBeneficiary.from_payload(r) for r in (tracker.get_slot("bf_list") or [])]
 
 
 class ValidateBeneficiaryForm(ChangeFormValidation):
@@ -113,7 +116,7 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
     def validate_bf_relationship(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        relationship = changes.canonical_relationship(str(value)) if value else None
+        relationship = zh_input.canonical_relationship(str(value)) if value else None
         if relationship is None:
             dispatcher.utter_message(response="utter_invalid_bf_relationship")
         return {"bf_relationship": relationship}
@@ -123,11 +126,11 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
     ) -> dict[str, Any]:
         def check(session: Session, ctx: VerifiedContext | None) -> str:
             insured = ctx.policy.insured if ctx else None
-            return changes.check_id_number(str(value), insured=insured, taken=rows_of(tracker))
+            return beneficiary.check_id_number(str(value), insured=insured, taken=rows_of(tracker))
 
         try:
             return {"bf_id_number": with_verified(tracker, check)}
-        except changes.ChangeRequestInvalid as exc:
+        except ChangeRequestInvalid as exc:
             dispatcher.utter_message(text=exc.message_zh)
             return {"bf_id_number": None}
 
@@ -136,14 +139,14 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
     ) -> dict[str, Any]:
         rows = rows_of(tracker)
         try:
-            share = changes.check_share(changes.parse_share(str(value)), taken=rows)
-            left = changes.HUNDRED - changes.total_share(rows)
-            if len(rows) + 1 >= changes.MAX_BENEFICIARIES and share != left:
-                raise changes.ChangeRequestInvalid(
-                    f"每张保单最多可指定{changes.MAX_BENEFICIARIES}位受益人,"
-                    f"这是最后一位,受益比例须为剩余的{changes.format_pct(left)}。"
+            share = beneficiary.check_share(zh_input.parse_share(str(value)), taken=rows)
+            left = zh_input.HUNDRED - beneficiary.total_share(rows)
+            if len(rows) + 1 >= beneficiary.MAX_BENEFICIARIES and share != left:
+                raise ChangeRequestInvalid(
+                    f"每张保单最多可指定{beneficiary.MAX_BENEFICIARIES}位受益人,"
+                    f"这是最后一位,受益比例须为剩余的{beneficiary.format_pct(left)}。"
                 )
-        except changes.ChangeRequestInvalid as exc:
+        except ChangeRequestInvalid as exc:
             dispatcher.utter_message(text=exc.message_zh)
             return {"bf_share": None}
         name, relationship, id_number = (
@@ -151,21 +154,21 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
         )
         if not (name and relationship and id_number):  # a share given before the person: ask again later
             return {"bf_share": None}
-        rows.append(changes.NewBeneficiary(name, relationship, id_number, share, order=1))
-        total = changes.total_share(rows)
+        rows.append(beneficiary.NewBeneficiary(name, relationship, id_number, share, order=1))
+        total = beneficiary.total_share(rows)
         return {
             "bf_share": str(share),
             "bf_list": [r.as_payload() for r in rows],
-            "bf_total": changes.format_pct(total),
+            "bf_total": beneficiary.format_pct(total),
             # The list is complete at 100%: skip "还需要添加其他受益人吗?".
-            "bf_more": False if total == changes.HUNDRED else None,
+            "bf_more": False if total == zh_input.HUNDRED else None,
         }
 
     def validate_bf_more(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         rows = rows_of(tracker)
-        total = changes.total_share(rows)
+        total = beneficiary.total_share(rows)
         if value:
             # Another beneficiary: clear the person's slots; bf_more stays set until the next share.
             return {
@@ -175,12 +178,12 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
                 "bf_id_number": None,
                 "bf_share": None,
             }
-        if total == changes.HUNDRED:
+        if total == zh_input.HUNDRED:
             return {"bf_more": False}
         dispatcher.utter_message(
             response="utter_beneficiary_share_incomplete",
-            bf_total=changes.format_pct(total),
-            bf_missing=changes.format_pct(changes.HUNDRED - total),
+            bf_total=beneficiary.format_pct(total),
+            bf_missing=beneficiary.format_pct(zh_input.HUNDRED - total),
         )
         return {"bf_more": None}
 
@@ -199,12 +202,12 @@ class ActionAskBfConfirm(Action):
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(
             response="utter_beneficiary_readback",
-            readback=changes.readback_beneficiaries_zh(rows_of(tracker)),
+            readback=beneficiary.readback_beneficiaries_zh(rows_of(tracker)),
         )
         return []
 
 
-def utter_submitted(dispatcher: CollectingDispatcher, title: str, result: changes.ChangeTicket) -> None:
+def utter_submitted(dispatcher: CollectingDispatcher, title: str, result: ServiceTicket) -> None:
     dispatcher.utter_message(
         response="utter_change_submitted",
         change_title=title,
@@ -226,7 +229,7 @@ class SubmitChange(Action, ABC):
     def name(self) -> str: ...
 
     @abstractmethod
-    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> changes.ChangeTicket: ...
+    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> ServiceTicket: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -247,7 +250,7 @@ class SubmitChange(Action, ABC):
                     return done
                 result = self.create(session, ctx, tracker)
                 utter_submitted(dispatcher, self.title, result)
-        except changes.ChangeRequestInvalid as exc:
+        except ChangeRequestInvalid as exc:
             dispatcher.utter_message(response="utter_change_invalid", reason=exc.message_zh)
             dispatcher.utter_message(response="utter_offer_human")
         except DomainError as exc:
@@ -266,8 +269,8 @@ class ActionSubmitBeneficiaryChange(SubmitChange):
     def name(self) -> str:
         return "action_submit_beneficiary_change"
 
-    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> changes.ChangeTicket:
-        return changes.request_beneficiary_change(
+    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> ServiceTicket:
+        return beneficiary.request_beneficiary_change(
             session, policy=ctx.policy, rows=rows_of(tracker), conversation_id=conversation_id(tracker)
         )
 

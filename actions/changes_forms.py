@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 from actions.changes import CC_SLOTS, PA_SLOTS, ChangeFormValidation, SubmitChange, with_verified
 from actions.common import conversation_id, slot_text
 from actions.identity import clean_name
+from bot.errors import ChangeRequestInvalid
 from bot.models import Customer
-from bot.services import changes
+from bot.services.changes import contact, payment_account
 from bot.services.identity import VerifiedContext
+from bot.services.tickets.create import ServiceTicket
+from bot.text import zh_input
 
 # Intents that are never an answer to "which contact detail?" (digressions and stops).
 NOT_AN_ANSWER = {
@@ -59,14 +62,14 @@ class ValidateContactForm(ChangeFormValidation):
         if tracker.get_slot("requested_slot") == "cc_field":
             return {} if intent in NOT_AN_ANSWER or not text else {"cc_field": text}
         if intent == "change_contact_info":  # "我换手机号了" already says which detail
-            hint = changes.contact_field_of(text)
+            hint = contact.contact_field_of(text)
             return {"cc_field": hint} if hint else {}
         return {}
 
     def validate_cc_field(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        field = changes.contact_field_of(str(value)) if value else None
+        field = contact.contact_field_of(str(value)) if value else None
         if field is None:
             dispatcher.utter_message(response="utter_invalid_cc_field")
         return {"cc_field": field}
@@ -77,9 +80,9 @@ class ValidateContactForm(ChangeFormValidation):
         field = slot_text(tracker, "cc_field") or "mobile"
         try:
             checked = with_verified(
-                tracker, lambda s, ctx: changes.check_contact_value(field, str(value), _holder(s, ctx))
+                tracker, lambda s, ctx: contact.check_contact_value(field, str(value), _holder(s, ctx))
             )
-        except changes.ChangeRequestInvalid as exc:
+        except ChangeRequestInvalid as exc:
             dispatcher.utter_message(text=exc.message_zh)
             return {"cc_value": None}
         return {"cc_value": checked}
@@ -100,7 +103,7 @@ class ActionAskCcConfirm(Action):
         field = slot_text(tracker, "cc_field") or "mobile"
         value = slot_text(tracker, "cc_value") or ""
         text = with_verified(
-            tracker, lambda s, ctx: changes.readback_contact_zh(field, value, _holder(s, ctx))
+            tracker, lambda s, ctx: contact.readback_contact_zh(field, value, _holder(s, ctx))
         )
         dispatcher.utter_message(response="utter_contact_readback", readback=text)
         return []
@@ -114,8 +117,8 @@ class ActionSubmitContactChange(SubmitChange):
     def name(self) -> str:
         return "action_submit_contact_change"
 
-    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> changes.ChangeTicket:
-        return changes.request_contact_change(
+    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> ServiceTicket:
+        return contact.request_contact_change(
             session,
             policy=ctx.policy,
             field_name=slot_text(tracker, "cc_field") or "mobile",
@@ -133,7 +136,7 @@ class ValidatePaymentAccountForm(ChangeFormValidation):
     def validate_pa_bank(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        bank = changes.canonical_bank(str(value)) if value else None
+        bank = zh_input.canonical_bank(str(value)) if value else None
         if bank is None:
             dispatcher.utter_message(response="utter_invalid_pa_bank")
         return {"pa_bank": bank}
@@ -143,9 +146,10 @@ class ValidatePaymentAccountForm(ChangeFormValidation):
     ) -> dict[str, Any]:
         try:
             number = with_verified(
-                tracker, lambda s, ctx: changes.check_card_number(str(value), ctx.policy if ctx else None)
+                tracker,
+                lambda s, ctx: payment_account.check_card_number(str(value), ctx.policy if ctx else None),
             )
-        except changes.ChangeRequestInvalid as exc:
+        except ChangeRequestInvalid as exc:
             dispatcher.utter_message(text=exc.message_zh)
             return {"pa_card": None}
         return {"pa_card": number}
@@ -158,7 +162,7 @@ class ValidatePaymentAccountForm(ChangeFormValidation):
             dispatcher.utter_message(response="utter_invalid_person_name")
             return {"pa_holder": None}
         holder_name = with_verified(tracker, _holder_name)
-        if holder_name is not None and not changes.names_match(name, holder_name):
+        if holder_name is not None and not zh_input.names_match(name, holder_name):
             dispatcher.utter_message(
                 text="扣款账户须为投保人本人名下的银行卡。请提供投保人本人的银行卡,或输入投保人本人的姓名确认开户人。"
             )
@@ -178,7 +182,7 @@ class ActionAskPaConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        text = changes.readback_payment_account_zh(
+        text = payment_account.readback_payment_account_zh(
             slot_text(tracker, "pa_bank") or "",
             slot_text(tracker, "pa_card") or "",
             slot_text(tracker, "pa_holder") or "",
@@ -195,8 +199,8 @@ class ActionSubmitPaymentAccountChange(SubmitChange):
     def name(self) -> str:
         return "action_submit_payment_account_change"
 
-    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> changes.ChangeTicket:
-        return changes.request_payment_account_change(
+    def create(self, session: Session, ctx: VerifiedContext, tracker: Tracker) -> ServiceTicket:
+        return payment_account.request_payment_account_change(
             session,
             policy=ctx.policy,
             bank_name=slot_text(tracker, "pa_bank") or "",

@@ -16,7 +16,9 @@ from rasa_sdk.types import DomainDict
 from actions.claims import reset_claim_slots
 from actions.common import INVALID_COUNT_SLOT, BaseFormValidation, conversation_id, db, utter_unexpected
 from bot.models import TicketType
-from bot.services import identity, tickets
+from bot.services import identity
+from bot.services.tickets.create import create_ticket, open_tickets_for_conversation
+from bot.services.tickets.rules import TICKET_RULES
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +106,14 @@ class ActionRequestHuman(Action):
                 ticket = next(
                     (
                         t
-                        for t in tickets.open_tickets_for_conversation(session, conv)
+                        for t in open_tickets_for_conversation(session, conv)
                         if t.ticket_type == TicketType.HUMAN_HANDOVER
                     ),
                     None,
                 )
                 if ticket is None:
                     ctx = identity.get_verified(session, conv)
-                    ticket, _ = tickets.create_ticket(
+                    ticket, _ = create_ticket(
                         session,
                         ticket_type=TicketType.HUMAN_HANDOVER,
                         subject="转人工服务:客户要求转人工",
@@ -207,7 +209,7 @@ class ActionSubmitComplaint(Action):
         try:
             with db() as session:
                 ctx = identity.get_verified(session, conv)
-                ticket, _ = tickets.create_ticket(
+                ticket, _ = create_ticket(
                     session,
                     ticket_type=TicketType.COMPLAINT,
                     subject="客户投诉:" + text[:40],
@@ -222,6 +224,6 @@ class ActionSubmitComplaint(Action):
             logger.exception("complaint ticket failed")
             utter_unexpected(dispatcher)
             return [SlotSet("complaint_text", None)]
-        sla = tickets.TICKET_RULES[TicketType.COMPLAINT].sla_hours
+        sla = TICKET_RULES[TicketType.COMPLAINT].sla_hours
         dispatcher.utter_message(response="utter_complaint_recorded", ticket_number=number, sla_hours=sla)
         return [SlotSet("complaint_text", None)]
