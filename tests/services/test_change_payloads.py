@@ -29,6 +29,17 @@ LUHN_ZH = "这个银行卡号没有通过校验"
 DESK_ZH = "工单中的变更信息不完整或有误"
 
 
+def _ask_for_account(session: Session, world: World, card: str, conversation_id: str) -> Any:
+    return payment_account.request_payment_account_change(
+        session,
+        policy=world.policy,
+        bank_name="招行",
+        card_number=card,
+        holder_name="张小伟",
+        conversation_id=conversation_id,
+    )
+
+
 def _to_checker(session: Session, world: World, ticket: Any) -> None:
     workflow.take(session, world.proc, ticket)
     workflow.process(session, world.proc, ticket)
@@ -37,14 +48,7 @@ def _to_checker(session: Session, world: World, ticket: Any) -> None:
 def test_the_same_rule_rejects_a_bad_card_at_creation_and_at_the_desk(session: Session, world: World) -> None:
     assert not luhn_ok(BAD_CARD)
     with pytest.raises(ChangeRequestInvalid, match=LUHN_ZH):
-        payment_account.request_payment_account_change(
-            session,
-            policy=world.policy,
-            bank_name="招行",
-            card_number=BAD_CARD,
-            holder_name="张小伟",
-            conversation_id="web:luhn",
-        )
+        _ask_for_account(session, world, BAD_CARD, "web:luhn")
     stored = PaymentAccountChange(
         bank_name="招商银行", bank_account=BAD_CARD, account_holder="张小伟", policy_number="LF2023000456"
     )
@@ -111,14 +115,7 @@ def test_payloads_written_at_creation_round_trip(session: Session, world: World)
         contact.request_contact_change(
             session, policy=world.policy, field_name="email", value="zx@example.cn", conversation_id="web:r"
         ),
-        payment_account.request_payment_account_change(
-            session,
-            policy=world.policy,
-            bank_name="招行",
-            card_number=GOOD_CARD,
-            holder_name="张小伟",
-            conversation_id="web:r",
-        ),
+        _ask_for_account(session, world, GOOD_CARD, "web:r"),
     ]
     classes: list[Any] = [BeneficiaryChange, ContactChange, PaymentAccountChange]
     for cls, result in zip(classes, made):

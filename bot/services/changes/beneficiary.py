@@ -30,9 +30,14 @@ from bot.errors import ChangeRequestInvalid
 from bot.ids import is_valid_id_number, normalize_id_number
 from bot.masking import mask_id_number, mask_name, masked_beneficiaries
 from bot.models import Beneficiary, Customer, Policy, Ticket, TicketType
-from bot.models.base import utcnow
-from bot.services import audit
-from bot.services.changes.common import bad_payload, mapping, only_keys, open_change_ticket, policy_of
+from bot.services.changes.common import (
+    bad_payload,
+    mapping,
+    only_keys,
+    open_change_ticket,
+    policy_of,
+    record_applied,
+)
 from bot.services.tickets.create import ServiceTicket
 from bot.text.zh_input import HUNDRED, RELATIONSHIPS
 
@@ -229,10 +234,9 @@ def request_beneficiary_change(
     insured = session.get(Customer, policy.insured_id)
     return open_change_ticket(
         session,
-        ticket_type=change.ticket_type,
+        change,
         policy=policy,
         conversation_id=conversation_id,
-        payload=change.to_json(),
         conditions={"minor_insured": _is_minor(insured, date.today()) if insured is not None else None},
     )
 
@@ -259,17 +263,8 @@ def apply(session: Session, actor: str, ticket: Ticket) -> dict[str, Any]:
                 order=row.order,
             )
         )
-    policy.updated_at = utcnow()
     session.flush()
     session.refresh(policy, ["beneficiaries"])
-    audit.record(
-        session,
-        actor=actor,
-        action="update_beneficiaries",
-        object_type="policy",
-        object_id=policy.number,
-        customer_id=policy.policyholder_id,
-        before=before,
-        after={"beneficiaries": masked_beneficiaries(policy)},
-    )
+    after = {"beneficiaries": masked_beneficiaries(policy)}
+    record_applied(session, actor, "update_beneficiaries", policy, before=before, after=after)
     return {"policy": policy.number, "fields": ["beneficiaries"]}

@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, PolicyNotEligible
 from bot.models import Customer, Policy, PolicyStatus, Ticket, TicketType
+from bot.models.base import utcnow
+from bot.services import audit
 from bot.services.tickets.create import ServiceTicket, open_service_ticket
 
 
@@ -53,28 +55,65 @@ def customer_of(session: Session, ticket: Ticket, customer_id: int | None = None
     return customer
 
 
+class Change(Protocol):
+    """A typed change payload: the ticket type it travels on and its stored JSON."""
+
+    ticket_type: ClassVar[TicketType]
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 def open_change_ticket(
     session: Session,
+    change: Change,
     *,
-    ticket_type: TicketType,
     policy: Policy,
     conversation_id: str | None,
-    payload: dict[str, Any],
     conditions: dict[str, bool | None] | None = None,
 ) -> ServiceTicket:
     """Open the maker-checker ticket of a validated change. Idempotent: the key is derived from the
     conversation, the policy and the requested values, so a retried action gets the same ticket."""
     if policy.status is PolicyStatus.TERMINATED:
         raise PolicyNotEligible("policy terminated", policy_number=policy.number)
+    payload = change.to_json()
     after = json.dumps(payload["after"], sort_keys=True, ensure_ascii=False).encode()
     key = f"{payload['kind']}:{policy.id}:{conversation_id or '-'}:{hashlib.sha256(after).hexdigest()[:16]}"
     return open_service_ticket(
         session,
-        ticket_type=ticket_type,
-        catalog_key=ticket_type.value,
+        ticket_type=change.ticket_type,
+        catalog_key=change.ticket_type.value,
         policy=policy,
         conversation_id=conversation_id,
         payload=payload,
         idempotency_key=key,
         conditions=conditions,
+    )
+
+
+def record_applied(
+    session: Session,
+    actor: str,
+    action: str,
+    target: Policy | Customer,
+    *,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Stamp the changed policy/customer and log the change, masked, with before and after."""
+    target.updated_at = utcnow()
+    session.flush()
+    object_id: str | int
+    if isinstance(target, Policy):
+        object_type, object_id, customer_id = "policy", target.number, target.policyholder_id
+    else:
+        object_type, object_id, customer_id = "customer", target.id, target.id
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        customer_id=customer_id,
+        before=before,
+        after=after,
     )

@@ -26,14 +26,13 @@ from bot.ids import normalize_mobile
 from bot.labels_zh import CONTACT_FIELD_LABELS_ZH
 from bot.masking import mask_contact, mask_field
 from bot.models import Customer, Policy, Ticket, TicketType
-from bot.models.base import utcnow
-from bot.services import audit
 from bot.services.changes.common import (
     bad_payload,
     customer_of,
     mapping,
     only_keys,
     open_change_ticket,
+    record_applied,
 )
 from bot.services.tickets.create import ServiceTicket
 from bot.text.zh_input import email_of
@@ -170,13 +169,7 @@ def request_contact_change(
         customer_id=holder.id,
     )
     validate(holder, change)
-    return open_change_ticket(
-        session,
-        ticket_type=change.ticket_type,
-        policy=policy,
-        conversation_id=conversation_id,
-        payload=change.to_json(),
-    )
+    return open_change_ticket(session, change, policy=policy, conversation_id=conversation_id)
 
 
 def check(session: Session, ticket: Ticket) -> ContactChange:
@@ -192,16 +185,6 @@ def apply(session: Session, actor: str, ticket: Ticket) -> dict[str, Any]:
     before = {k: mask_field(k, getattr(customer, k)) for k in new}
     for key, value in new.items():
         setattr(customer, key, value)
-    customer.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update_contact",
-        object_type="customer",
-        object_id=customer.id,
-        customer_id=customer.id,
-        before=before,
-        after={k: mask_field(k, v) for k, v in new.items()},
-    )
+    after = {k: mask_field(k, v) for k, v in new.items()}
+    record_applied(session, actor, "update_contact", customer, before=before, after=after)
     return {"customer": customer.id, "fields": sorted(new)}

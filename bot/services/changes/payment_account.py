@@ -22,9 +22,14 @@ from sqlalchemy.orm import Session
 from bot.errors import ChangeRequestInvalid
 from bot.masking import mask_bank_account, mask_name
 from bot.models import Customer, Policy, Ticket, TicketType
-from bot.models.base import utcnow
-from bot.services import audit
-from bot.services.changes.common import mapping, only_keys, open_change_ticket, policy_of, text_of
+from bot.services.changes.common import (
+    mapping,
+    only_keys,
+    open_change_ticket,
+    policy_of,
+    record_applied,
+    text_of,
+)
 from bot.services.tickets.create import ServiceTicket
 from bot.text.zh_input import canonical_bank, card_digits, luhn_ok, names_match
 
@@ -125,13 +130,7 @@ def request_payment_account_change(
     holder = session.get(Customer, policy.policyholder_id)
     if holder is not None:  # validate() checked the names match: store the name on file
         change = replace(change, account_holder=holder.name)
-    return open_change_ticket(
-        session,
-        ticket_type=change.ticket_type,
-        policy=policy,
-        conversation_id=conversation_id,
-        payload=change.to_json(),
-    )
+    return open_change_ticket(session, change, policy=policy, conversation_id=conversation_id)
 
 
 def check(session: Session, ticket: Ticket) -> tuple[Policy, PaymentAccountChange]:
@@ -146,16 +145,6 @@ def apply(session: Session, actor: str, ticket: Ticket) -> dict[str, Any]:
     before = {"bank_name": policy.bank_name, "bank_account": mask_bank_account(policy.bank_account)}
     policy.bank_name = change.bank_name
     policy.bank_account = change.bank_account
-    policy.updated_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="update_payment_account",
-        object_type="policy",
-        object_id=policy.number,
-        customer_id=policy.policyholder_id,
-        before=before,
-        after={"bank_name": change.bank_name, "bank_account": mask_bank_account(change.bank_account)},
-    )
+    after = {"bank_name": change.bank_name, "bank_account": mask_bank_account(change.bank_account)}
+    record_applied(session, actor, "update_payment_account", policy, before=before, after=after)
     return {"policy": policy.number, "fields": ["bank_name", "bank_account"]}
