@@ -16,7 +16,9 @@ from rasa_sdk.types import DomainDict
 from actions.claims.slots import reset_claim_slots
 from actions.common import INVALID_COUNT_SLOT, BaseFormValidation, ServiceAction, Turn
 from bot.models import Ticket, TicketType
-from bot.services import identity, tickets
+from bot.services import identity
+from bot.services.tickets.create import create_ticket, open_tickets_for_conversation
+from bot.services.tickets.rules import TICKET_RULES
 
 FALLBACK_ACTION = "action_default_fallback"
 NLU_FALLBACK_INTENT = "nlu_fallback"
@@ -85,7 +87,7 @@ def _open_ticket(
 ) -> Ticket:
     """A ticket for this conversation, with the verified customer and policy when there are."""
     ctx = identity.get_verified(turn.session, turn.conversation)
-    ticket, _ = tickets.create_ticket(
+    ticket, _ = create_ticket(
         turn.session,
         ticket_type=ticket_type,
         subject=subject,
@@ -119,7 +121,7 @@ class ActionRequestHuman(ServiceAction):
         ticket = next(
             (
                 t
-                for t in tickets.open_tickets_for_conversation(turn.session, conv)
+                for t in open_tickets_for_conversation(turn.session, conv)
                 if t.ticket_type == TicketType.HUMAN_HANDOVER
             ),
             None,
@@ -220,6 +222,6 @@ class ActionSubmitComplaint(ServiceAction):
             {"complaint_text": text, "channel_conversation": conv},
             idempotency_key=f"{conv}:complaint:{digest}",
         )
-        sla = tickets.TICKET_RULES[TicketType.COMPLAINT].sla_hours
+        sla = TICKET_RULES[TicketType.COMPLAINT].sla_hours
         turn.say("utter_complaint_recorded", ticket_number=ticket.number, sla_hours=sla)
         return self.closing(turn.tracker)

@@ -33,7 +33,7 @@ from bot.db import make_engine  # noqa: E402
 from bot.ids import id_check_char  # noqa: E402
 from bot.models import Customer, Policy, StaffUser, Ticket, TicketEvent  # noqa: E402
 from bot.security import hash_password  # noqa: E402
-from bot.services.tickets import TICKET_RULES  # noqa: E402
+from bot.services.tickets.rules import TICKET_RULES  # noqa: E402
 
 PASSWORD = "bench-password-1"  # local benchmark only
 CUSTOMERS = 200

@@ -132,3 +132,15 @@ class HandoverClosed(DomainError):
 class RemindersNotSupported(DomainError):
     code = "reminders_channel"
     message_zh = "抱歉,当前渠道暂不支持交费提醒设置,您可以通过我们的网页在线客服或Telegram设置。"
+
+
+# --- tickets ---
+
+
+class ChangeRequestInvalid(InvalidInput):
+    """A change request that cannot be submitted; ``message_zh`` says why and what to do."""
+
+    code = "change_invalid"
+
+    def __init__(self, message_zh: str, **context: object) -> None:
+        super().__init__(message_zh, message_zh=message_zh, **context)

@@ -11,6 +11,8 @@ from bot.models.enums import (
     PolicyStatus,
     StaffRole,
     Team,
+    TicketStatus,
+    TicketType,
 )
 
 CLAIM_TYPE_ZH = {
@@ -77,3 +79,42 @@ TEAM_LABELS_ZH = {
     Team.RENEWALS: "续期组",
     Team.CUSTOMER_SERVICE: "客服组",
 }
+
+# --- tickets ---
+
+STATUS_LABELS_ZH: dict[TicketStatus, str] = {
+    TicketStatus.OPEN: "待领取",
+    TicketStatus.IN_PROGRESS: "处理中",
+    TicketStatus.AWAITING_DOCUMENTS: "待补充材料",
+    TicketStatus.PENDING_APPROVAL: "待复核",
+    TicketStatus.APPROVED: "已通过",
+    TicketStatus.REJECTED: "已驳回",
+    TicketStatus.CLOSED: "已关闭",
+}
+
+TYPE_LABELS_ZH: dict[TicketType, str] = {
+    TicketType.CLAIM: "理赔报案",
+    TicketType.BENEFICIARY_CHANGE: "受益人变更",
+    TicketType.CONTACT_CHANGE: "联系方式变更",
+    TicketType.PAYMENT_ACCOUNT_CHANGE: "扣款账户变更",
+    TicketType.SURRENDER: "退保申请",
+    TicketType.COOLING_OFF_CANCELLATION: "犹豫期退保",
+    TicketType.REINSTATEMENT: "保单复效",
+    TicketType.PAYMENT_RELIEF: "交费困难协助",
+    TicketType.PAYMENT_ISSUE: "扣款失败跟进",
+    TicketType.COMPLAINT: "客户投诉",
+    TicketType.HUMAN_HANDOVER: "转人工服务",
+}
+
+ACTION_LABELS_ZH: dict[str, str] = {
+    "take": "领取",
+    "assign": "分派",
+    "request_documents": "要求补充材料",
+    "resume": "恢复处理",
+    "process": "提交复核",
+    "approve": "审批通过",
+    "reject": "驳回",
+    "close": "关闭",
+}
+
+CONTACT_FIELD_LABELS_ZH: dict[str, str] = {"mobile": "手机号码", "email": "电子邮箱", "address": "联系地址"}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.models import Policy, Ticket
+
 
 def mask_id_number(value: str | None) -> str:
     """``110101199003071234`` → ``1101**********1234``."""
@@ -59,3 +64,63 @@ def mask_address(value: str | None) -> str:
         return ""
     keep = min(len(value), 6)
     return value[:keep] + "****"
+
+
+# --- tickets ---
+
+# Which masker a payload key gets: the first needle found in the key (lower-case) wins.
+_MASKERS = (
+    ("id_number", mask_id_number),
+    ("id_tail", mask_id_number),  # last six of an ID: ****17
+    ("holder", mask_name),
+    ("account", mask_bank_account),
+    ("mobile", mask_mobile),
+    ("phone", mask_mobile),
+    ("email", mask_email),
+    ("address", mask_address),
+    ("name", mask_name),
+)
+_UNMASKED_NAME_KEYS = {"bank_name", "product_name", "file_name", "doc_name"}
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """Mask ``value`` by what its ``key`` says it is; dicts and lists are masked all the way down."""
+    if isinstance(value, dict):
+        return {k: mask_value(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_value(key, v) for v in value]
+    if not isinstance(value, str) or key in _UNMASKED_NAME_KEYS:
+        return value
+    lowered = key.lower()
+    for needle, fn in _MASKERS:
+        if needle in lowered:
+            return fn(value)
+    return value
+
+
+def mask_field(key: str, value: Any) -> Any:
+    """``mask_value`` that keeps None as None (an empty field stays empty in the audit log)."""
+    return None if value is None else mask_value(key, value)
+
+
+def mask_contact(field_name: str, value: str | None) -> str:
+    """A contact field (mobile / email / address) masked by its kind."""
+    return {"mobile": mask_mobile, "email": mask_email, "address": mask_address}[field_name](value)
+
+
+def masked_payload(ticket: Ticket) -> dict[str, Any]:
+    result: dict[str, Any] = mask_value("payload", dict(ticket.payload or {}))
+    return result
+
+
+def masked_beneficiaries(policy: Policy) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": mask_name(b.name),
+            "relationship": b.relationship_to_insured,
+            "id_number": mask_id_number(b.id_number),
+            "share_pct": str(b.share_pct),
+            "order": b.order,
+        }
+        for b in policy.beneficiaries
+    ]

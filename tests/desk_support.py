@@ -30,7 +30,7 @@ from bot.models import (
     TicketType,
 )
 from bot.security import hash_password
-from bot.services.tickets import create_ticket
+from bot.services.tickets.create import create_ticket
 
 PASSWORD = "correct-horse-42"
 
@@ -121,7 +121,7 @@ class World:
         s.flush()
         self.beneficiary_ticket = self.ticket(
             TicketType.BENEFICIARY_CHANGE,
-            # the payload contract of bot/services/changes.py
+            # the payload contract of bot/services/changes/ (a Luhn-valid card below)
             payload={
                 "kind": "beneficiary_change",
                 "policy_number": "LF2023000456",
@@ -179,7 +179,7 @@ class World:
                 "before": {"bank_name": "工商银行", "bank_account": "6222021234567890123"},
                 "after": {
                     "bank_name": "建设银行",
-                    "bank_account": "6217001234567890",
+                    "bank_account": "6217001294567890",
                     "account_holder": "张小伟",
                 },
             },
@@ -294,7 +294,7 @@ def login(app: Any) -> Callable[[str], StaffClient]:
 
 def fresh_ticket(session: Session, number: str) -> Ticket:
     session.expire_all()
-    from bot.services.tickets import get_by_number
+    from bot.services.tickets.create import get_by_number
 
     ticket = get_by_number(session, number)
     assert ticket is not None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import AuditEntry, Team, TicketType, VerifiedSession
 from bot.models.base import utcnow
-from bot.services.tickets import get_by_number
+from bot.services.tickets.create import get_by_number
 from tests import desk_support
 from tests.desk_support import StaffClient, World
 

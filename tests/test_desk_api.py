@@ -320,7 +320,7 @@ def test_no_response_leaks_a_full_identifier(login: Login, world: World) -> None
         world.id_holder,
         world.id_old,
         world.id_new,
-        "6217001234567890",
+        "6217001294567890",
         "6222021234567890123",
         "13812345678",
         "张小伟",

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.models import Ticket, TicketStatus, TicketType
-from bot.services import desk_queries
-from bot.services.tickets import create_ticket
+from bot.services.tickets import queries
+from bot.services.tickets.create import create_ticket
 from tests import desk_support
 from tests.desk_support import StaffClient, World, fresh_ticket, make_test_app
 
@@ -84,9 +84,7 @@ def test_keyset_pagination_visits_every_ticket_once(session: Session, world: Wor
     cursor = None
     pages = 0
     while True:
-        page = desk_queries.queue(
-            session, world.proc, desk_queries.QueueFilter(sort=sort, cursor=cursor, limit=10)
-        )
+        page = queries.queue(session, world.proc, queries.QueueFilter(sort=sort, cursor=cursor, limit=10))
         seen += [t.number for t in page.rows]
         pages += 1
         if not page.next_cursor:

@@ -33,7 +33,7 @@ from bot.models import (
 from bot.services import handover as handover_service
 from bot.services.reminders import run_reminders
 from bot.services.staff import create_user
-from bot.services.tickets import create_ticket
+from bot.services.tickets.create import create_ticket
 from bot.web.app import create_app
 from tests.channel_support import (
     TOKEN,

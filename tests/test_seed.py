@@ -44,7 +44,7 @@ from bot.seeding import (
     run_seed,
     seed_database,
 )
-from bot.services.tickets import OPEN_STATUSES, TICKET_RULES
+from bot.services.tickets.rules import OPEN_STATUSES, TICKET_RULES
 
 TODAY = date(2026, 11, 24)
 SEED = 4242

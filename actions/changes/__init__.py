@@ -1,4 +1,4 @@
-"""The change forms (bot/services/changes.py): beneficiary, contact details, debit account.
+"""The change forms (bot/services/changes/): beneficiary, contact details, debit account.
 
 Each form asks the identity questions first (IdentityFormValidation, skipped when verified), then
 its own questions, reads everything back masked and asks for confirmation; the submit action

@@ -21,10 +21,10 @@ from actions.common import (
     with_verified,
 )
 from actions.identity import IdentityFormValidation
-from bot.errors import DomainError
+from bot.errors import ChangeRequestInvalid, DomainError
 from bot.models import Customer
-from bot.services import changes
 from bot.services.identity import VerifiedContext
+from bot.services.tickets.create import ServiceTicket
 
 BF_SLOTS = ["bf_name", "bf_relationship", "bf_id_number", "bf_share", "bf_more", "bf_confirm"]
 CC_SLOTS = ["cc_field", "cc_value", "cc_confirm"]
@@ -71,7 +71,7 @@ def check_or_explain(
     ``{slot: None}`` and the reason it gives."""
     try:
         return {slot: with_verified(tracker, check)}
-    except changes.ChangeRequestInvalid as exc:
+    except ChangeRequestInvalid as exc:
         dispatcher.utter_message(text=exc.message_zh)
         return {slot: None}
 
@@ -126,7 +126,7 @@ class SubmitChange(VerifiedAction, ABC):
     title = ""
 
     @abstractmethod
-    def create(self, turn: VerifiedTurn) -> changes.ChangeTicket: ...
+    def create(self, turn: VerifiedTurn) -> ServiceTicket: ...
 
     def closing(self, tracker: Tracker) -> list[EventType]:
         return [*clear_change_slots(), SlotSet("requested_slot", None)]
@@ -134,7 +134,7 @@ class SubmitChange(VerifiedAction, ABC):
     def reply_to_error(
         self, dispatcher: CollectingDispatcher, error: DomainError, domain: DomainDict
     ) -> None:
-        if isinstance(error, changes.ChangeRequestInvalid):
+        if isinstance(error, ChangeRequestInvalid):
             dispatcher.utter_message(response="utter_change_invalid", reason=error.message_zh)
             dispatcher.utter_message(response="utter_offer_human")
         else:

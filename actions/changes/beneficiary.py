@@ -11,12 +11,15 @@ from rasa_sdk.types import DomainDict
 
 from actions.changes.base import BF_SLOTS, ChangeFormValidation, ReadBack, SubmitChange, check_or_explain
 from actions.common import VerifiedTurn, checked, slot_text
-from bot.services import changes
+from bot.errors import ChangeRequestInvalid
+from bot.services.changes import beneficiary
+from bot.services.tickets.create import ServiceTicket
+from bot.text import zh_input
 from bot.text.names import clean_name
 
 
-def rows_of(tracker: Tracker) -> list[changes.NewBeneficiary]:
-    return [changes.NewBeneficiary.from_payload(r) for r in (tracker.get_slot("bf_list") or [])]
+def rows_of(tracker: Tracker) -> list[beneficiary.NewBeneficiary]:
+    return [beneficiary.NewBeneficiary.from_payload(r) for r in (tracker.get_slot("bf_list") or [])]
 
 
 class ValidateBeneficiaryForm(ChangeFormValidation):
@@ -35,7 +38,7 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
     def validate_bf_relationship(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        relationship = changes.canonical_relationship(str(value)) if value else None
+        relationship = zh_input.canonical_relationship(str(value)) if value else None
         return checked(dispatcher, "bf_relationship", relationship, "utter_invalid_bf_relationship")
 
     def validate_bf_id_number(
@@ -45,7 +48,7 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
             dispatcher,
             tracker,
             "bf_id_number",
-            lambda session, ctx: changes.check_id_number(
+            lambda session, ctx: beneficiary.check_id_number(
                 str(value), insured=ctx.policy.insured if ctx else None, taken=rows_of(tracker)
             ),
         )
@@ -55,14 +58,14 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
     ) -> dict[str, Any]:
         rows = rows_of(tracker)
         try:
-            share = changes.check_share(changes.parse_share(str(value)), taken=rows)
-            left = changes.HUNDRED - changes.total_share(rows)
-            if len(rows) + 1 >= changes.MAX_BENEFICIARIES and share != left:
-                raise changes.ChangeRequestInvalid(
-                    f"每张保单最多可指定{changes.MAX_BENEFICIARIES}位受益人,"
-                    f"这是最后一位,受益比例须为剩余的{changes.format_pct(left)}。"
+            share = beneficiary.check_share(zh_input.parse_share(str(value)), taken=rows)
+            left = zh_input.HUNDRED - beneficiary.total_share(rows)
+            if len(rows) + 1 >= beneficiary.MAX_BENEFICIARIES and share != left:
+                raise ChangeRequestInvalid(
+                    f"每张保单最多可指定{beneficiary.MAX_BENEFICIARIES}位受益人,"
+                    f"这是最后一位,受益比例须为剩余的{beneficiary.format_pct(left)}。"
                 )
-        except changes.ChangeRequestInvalid as exc:
+        except ChangeRequestInvalid as exc:
             dispatcher.utter_message(text=exc.message_zh)
             return {"bf_share": None}
         name, relationship, id_number = (
@@ -70,21 +73,21 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
         )
         if not (name and relationship and id_number):  # a share given before the person: ask again later
             return {"bf_share": None}
-        rows.append(changes.NewBeneficiary(name, relationship, id_number, share, order=1))
-        total = changes.total_share(rows)
+        rows.append(beneficiary.NewBeneficiary(name, relationship, id_number, share, order=1))
+        total = beneficiary.total_share(rows)
         return {
             "bf_share": str(share),
             "bf_list": [r.as_payload() for r in rows],
-            "bf_total": changes.format_pct(total),
+            "bf_total": beneficiary.format_pct(total),
             # The list is complete at 100%: skip "还需要添加其他受益人吗?".
-            "bf_more": False if total == changes.HUNDRED else None,
+            "bf_more": False if total == zh_input.HUNDRED else None,
         }
 
     def validate_bf_more(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         rows = rows_of(tracker)
-        total = changes.total_share(rows)
+        total = beneficiary.total_share(rows)
         if value:
             # Another beneficiary: clear the person's slots; bf_more stays set until the next share.
             return {
@@ -94,12 +97,12 @@ class ValidateBeneficiaryForm(ChangeFormValidation):
                 "bf_id_number": None,
                 "bf_share": None,
             }
-        if total == changes.HUNDRED:
+        if total == zh_input.HUNDRED:
             return {"bf_more": False}
         dispatcher.utter_message(
             response="utter_beneficiary_share_incomplete",
-            bf_total=changes.format_pct(total),
-            bf_missing=changes.format_pct(changes.HUNDRED - total),
+            bf_total=beneficiary.format_pct(total),
+            bf_missing=beneficiary.format_pct(zh_input.HUNDRED - total),
         )
         return {"bf_more": None}
 
@@ -116,7 +119,7 @@ class ActionAskBfConfirm(ReadBack):
         return "action_ask_bf_confirm"
 
     def readback(self, tracker: Tracker) -> str:
-        return changes.readback_beneficiaries_zh(rows_of(tracker))
+        return beneficiary.readback_beneficiaries_zh(rows_of(tracker))
 
 
 class ActionSubmitBeneficiaryChange(SubmitChange):
@@ -127,8 +130,8 @@ class ActionSubmitBeneficiaryChange(SubmitChange):
     def name(self) -> str:
         return "action_submit_beneficiary_change"
 
-    def create(self, turn: VerifiedTurn) -> changes.ChangeTicket:
-        return changes.request_beneficiary_change(
+    def create(self, turn: VerifiedTurn) -> ServiceTicket:
+        return beneficiary.request_beneficiary_change(
             turn.session,
             policy=turn.ctx.policy,
             rows=rows_of(turn.tracker),

@@ -18,7 +18,8 @@ from actions.changes.base import (
     policyholder,
 )
 from actions.common import VerifiedTurn, checked, slot_text, with_verified
-from bot.services import changes
+from bot.services.changes import contact
+from bot.services.tickets.create import ServiceTicket
 
 # Intents that are never an answer to "which contact detail?" (digressions and stops).
 NOT_AN_ANSWER = {
@@ -50,14 +51,14 @@ class ValidateContactForm(ChangeFormValidation):
         if tracker.get_slot("requested_slot") == "cc_field":
             return {} if intent in NOT_AN_ANSWER or not text else {"cc_field": text}
         if intent == "change_contact_info":  # "我换手机号了" already says which detail
-            hint = changes.contact_field_of(text)
+            hint = contact.contact_field_of(text)
             return {"cc_field": hint} if hint else {}
         return {}
 
     def validate_cc_field(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        field = changes.contact_field_of(str(value)) if value else None
+        field = contact.contact_field_of(str(value)) if value else None
         return checked(dispatcher, "cc_field", field, "utter_invalid_cc_field")
 
     def validate_cc_value(
@@ -68,7 +69,7 @@ class ValidateContactForm(ChangeFormValidation):
             dispatcher,
             tracker,
             "cc_value",
-            lambda s, ctx: changes.check_contact_value(field, str(value), policyholder(s, ctx)),
+            lambda s, ctx: contact.check_contact_value(field, str(value), policyholder(s, ctx)),
         )
 
     def validate_cc_confirm(
@@ -87,7 +88,7 @@ class ActionAskCcConfirm(ReadBack):
         field = slot_text(tracker, "cc_field") or "mobile"
         value = slot_text(tracker, "cc_value") or ""
         return with_verified(
-            tracker, lambda s, ctx: changes.readback_contact_zh(field, value, policyholder(s, ctx))
+            tracker, lambda s, ctx: contact.readback_contact_zh(field, value, policyholder(s, ctx))
         )
 
 
@@ -99,8 +100,8 @@ class ActionSubmitContactChange(SubmitChange):
     def name(self) -> str:
         return "action_submit_contact_change"
 
-    def create(self, turn: VerifiedTurn) -> changes.ChangeTicket:
-        return changes.request_contact_change(
+    def create(self, turn: VerifiedTurn) -> ServiceTicket:
+        return contact.request_contact_change(
             turn.session,
             policy=turn.ctx.policy,
             field_name=slot_text(turn.tracker, "cc_field") or "mobile",

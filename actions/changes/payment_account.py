@@ -19,8 +19,10 @@ from actions.changes.base import (
     policyholder,
 )
 from actions.common import VerifiedTurn, checked, slot_text, with_verified
-from bot.services import changes
+from bot.services.changes import payment_account
 from bot.services.identity import VerifiedContext
+from bot.services.tickets.create import ServiceTicket
+from bot.text import zh_input
 from bot.text.names import clean_name
 
 
@@ -38,7 +40,7 @@ class ValidatePaymentAccountForm(ChangeFormValidation):
     def validate_pa_bank(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        bank = changes.canonical_bank(str(value)) if value else None
+        bank = zh_input.canonical_bank(str(value)) if value else None
         return checked(dispatcher, "pa_bank", bank, "utter_invalid_pa_bank")
 
     def validate_pa_card(
@@ -48,7 +50,7 @@ class ValidatePaymentAccountForm(ChangeFormValidation):
             dispatcher,
             tracker,
             "pa_card",
-            lambda s, ctx: changes.check_card_number(str(value), ctx.policy if ctx else None),
+            lambda s, ctx: payment_account.check_card_number(str(value), ctx.policy if ctx else None),
         )
 
     def validate_pa_holder(
@@ -59,7 +61,7 @@ class ValidatePaymentAccountForm(ChangeFormValidation):
             dispatcher.utter_message(response="utter_invalid_person_name")
             return {"pa_holder": None}
         holder_name = with_verified(tracker, _holder_name)
-        if holder_name is not None and not changes.names_match(name, holder_name):
+        if holder_name is not None and not zh_input.names_match(name, holder_name):
             dispatcher.utter_message(
                 text="扣款账户须为投保人本人名下的银行卡。请提供投保人本人的银行卡,或输入投保人本人的姓名确认开户人。"
             )
@@ -79,7 +81,7 @@ class ActionAskPaConfirm(ReadBack):
         return "action_ask_pa_confirm"
 
     def readback(self, tracker: Tracker) -> str:
-        return changes.readback_payment_account_zh(
+        return payment_account.readback_payment_account_zh(
             slot_text(tracker, "pa_bank") or "",
             slot_text(tracker, "pa_card") or "",
             slot_text(tracker, "pa_holder") or "",
@@ -94,9 +96,9 @@ class ActionSubmitPaymentAccountChange(SubmitChange):
     def name(self) -> str:
         return "action_submit_payment_account_change"
 
-    def create(self, turn: VerifiedTurn) -> changes.ChangeTicket:
+    def create(self, turn: VerifiedTurn) -> ServiceTicket:
         tracker = turn.tracker
-        return changes.request_payment_account_change(
+        return payment_account.request_payment_account_change(
             turn.session,
             policy=turn.ctx.policy,
             bank_name=slot_text(tracker, "pa_bank") or "",

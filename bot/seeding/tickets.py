@@ -13,7 +13,7 @@ from bot.models.enums import TicketType
 from bot.seeding.claims import document_row
 from bot.seeding.policies import Ids, Row
 from bot.seeding.rand import pick, ri, wpick
-from bot.services.tickets import TICKET_RULES
+from bot.services.tickets.rules import TICKET_RULES
 
 TICKET_STATUSES = ("open", "in_progress", "awaiting_documents", "pending_approval")
 TICKET_STATUS_WEIGHTS = (40, 30, 15, 15)

@@ -29,7 +29,7 @@ from bot.models import (
 )
 from bot.models.base import utcnow
 from bot.services import audit
-from bot.services.tickets import create_ticket
+from bot.services.tickets.create import create_ticket
 from bot.text.claim_answers import claim_type_from_cues
 
 # Which lines of business can carry which claim (health riders on life policies count).

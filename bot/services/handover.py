@@ -16,7 +16,7 @@ from bot.errors import HandoverClosed
 from bot.labels_zh import HANDOVER_REASON_ZH
 from bot.models import Channel, ChannelBinding, Handover, HandoverStatus, TicketType, VerifiedSession
 from bot.models.base import utcnow
-from bot.services.tickets import create_ticket, open_tickets_for_conversation
+from bot.services.tickets.create import create_ticket, open_tickets_for_conversation
 
 OPEN = (HandoverStatus.WAITING, HandoverStatus.ACTIVE)
 

@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import catalog
 from bot.config import get_settings
 from bot.errors import PolicyNotEligible
 from bot.models import DebitAttempt, Policy, PolicyStatus, PremiumDue, PremiumStatus, Ticket, TicketType
 from bot.services.policies import next_unpaid_premium
-from bot.services.tickets import create_ticket
+from bot.services.tickets.create import ServiceTicket, create_ticket, open_service_ticket
 
 # Failure reasons as the bank reports them → (plain Chinese, what the customer can do).
 FAILURE_ADVICE: dict[str, tuple[str, str]] = {
@@ -251,16 +250,6 @@ def asks_to_apply(text: str) -> bool:
     return any(w in text for w in APPLY_WORDS) and not is_question(text)
 
 
-@dataclass
-class ServiceTicket:
-    ticket: Ticket
-    created: bool
-    title_zh: str
-    checklist_zh: str
-    timeline_zh: str
-    next_steps_zh: str
-
-
 def _due_payload(info: PremiumStatusInfo) -> dict[str, str | None]:
     return {
         "due_date": info.due.due_date.isoformat() if info.due else None,
@@ -282,24 +271,15 @@ def request_relief(
         "policy_number": policy.number,
         **_due_payload(info),
     }
-    ticket, created = create_ticket(
+    return open_service_ticket(
         session,
         ticket_type=TicketType.PAYMENT_RELIEF,
+        catalog_key=option,
         subject=f"交费困难协助:{RELIEF_OPTIONS[option]}",
-        customer_id=policy.policyholder_id,
-        policy_id=policy.id,
+        policy=policy,
         conversation_id=conversation_id,
         payload=payload,
         idempotency_key=f"payment_relief:{policy.id}:{conversation_id or '-'}:{option}:{payload['due_date']}",
-    )
-    item = catalog.entry(option)
-    return ServiceTicket(
-        ticket=ticket,
-        created=created,
-        title_zh=item.title,
-        checklist_zh=catalog.format_checklist_zh(catalog.service_requirements(option)),
-        timeline_zh=item.timeline,
-        next_steps_zh=item.next_steps,
     )
 
 

@@ -13,12 +13,11 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import catalog
 from bot.errors import PolicyNotEligible
 from bot.models import Policy, PolicyStatus, TicketType
-from bot.services.payments import ServiceTicket, fmt_date, fmt_money, local_today
+from bot.services.payments import fmt_date, fmt_money, local_today
 from bot.services.policies import cooling_off_ends
-from bot.services.tickets import create_ticket
+from bot.services.tickets.create import ServiceTicket, open_service_ticket
 
 REINSTATEMENT_YEARS = 2
 
@@ -181,21 +180,12 @@ def request_service(
             raise PolicyNotEligible("reinstatement window over", policy_number=policy.number)
         extra.update(lapsed_on=policy.lapsed_on.isoformat(), deadline=deadline.isoformat())
     payload = {"kind": kind, "policy_number": policy.number, "status": policy.status.value, **extra}
-    ticket, created = create_ticket(
+    return open_service_ticket(
         session,
         ticket_type=ticket_type,
-        customer_id=policy.policyholder_id,
-        policy_id=policy.id,
+        catalog_key=kind,
+        policy=policy,
         conversation_id=conversation_id,
         payload=payload,
         idempotency_key=f"{kind}:{policy.id}:{conversation_id or '-'}",
-    )
-    item = catalog.entry(kind)
-    return ServiceTicket(
-        ticket=ticket,
-        created=created,
-        title_zh=item.title,
-        checklist_zh=catalog.format_checklist_zh(catalog.service_requirements(kind)),
-        timeline_zh=item.timeline,
-        next_steps_zh=item.next_steps,
     )

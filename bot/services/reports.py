@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.models import Claim, Ticket, TicketType
 from bot.models.base import utcnow
 from bot.services import transcripts
-from bot.services.tickets import OPEN_STATUSES
+from bot.services.tickets.rules import OPEN_STATUSES
 
 FALLBACK_INTENTS = {"nlu_fallback"}
 HUMAN_TICKET_TYPES = (TicketType.HUMAN_HANDOVER, TicketType.COMPLAINT)

@@ -26,7 +26,7 @@ from bot.config import Settings, get_settings
 from bot.errors import EmptyFile, NoOpenCase, TooLarge, UploadRejected
 from bot.models import Claim, ClaimStatus, Document, Ticket, TicketType
 from bot.models.base import utcnow
-from bot.services.tickets import add_event, open_tickets_for_conversation
+from bot.services.tickets.create import add_event, open_tickets_for_conversation
 
 OPEN_CLAIM_STATUSES = (ClaimStatus.REPORTED, ClaimStatus.DOCUMENTS_PENDING, ClaimStatus.UNDER_REVIEW)
 OTHER_DOC = ("other", "其他补充材料")

@@ -19,13 +19,15 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import labels_zh, masking
 from bot.channels.rasa_client import RasaClient, RasaUnavailable
 from bot.errors import InvalidInput, NotFound
 from bot.labels_zh import TEAM_LABELS_ZH
 from bot.models import StaffRole, StaffUser, Team, Ticket, TicketType, VerifiedSession
 from bot.models.base import utcnow
-from bot.services import audit, desk_queries, workflow
-from bot.services.tickets import create_ticket
+from bot.services import audit
+from bot.services.tickets import access, queries
+from bot.services.tickets.create import create_ticket
 from bot.web.auth import api_user, get_session, page_user, staff_context, templates
 from bot.web.staff_common import tx
 
@@ -75,7 +77,7 @@ def _masked_slots(slots: dict[str, Any]) -> dict[str, Any]:
     for name, value in slots.items():
         if value in (None, [], "") or name.startswith("requested_slot") or name == "session_started_metadata":
             continue
-        out[name] = workflow.mask_value(name, value)
+        out[name] = masking.mask_value(name, value)
     return out
 
 
@@ -99,7 +101,7 @@ def _checklist_for(slots: dict[str, Any]) -> dict[str, Any] | None:
             items = catalog.service_requirements(key)
     except (KeyError, ValueError, TypeError, AttributeError, LookupError):
         return None
-    return {"title": f"{found.title}材料清单", "items": desk_queries._catalog_items(items)}
+    return {"title": f"{found.title}材料清单", "items": queries._catalog_items(items)}
 
 
 def _verified(db: Session, sender: str) -> VerifiedSession | None:
@@ -124,10 +126,10 @@ def _call_state(db: Session, user: StaffUser, sender: str, tracker: dict[str, An
     verified = _verified(db, sender)
     if verified is not None:
         state["verified"] = True
-        state["policy"] = desk_queries.policy_card(db, verified.policy_id)
+        state["policy"] = queries.policy_card(db, verified.policy_id)
         audit.record(
             db,
-            actor=workflow.actor_label(user),
+            actor=access.actor_label(user),
             action="view_personal_data",
             object_type="policy",
             object_id=state["policy"]["number"] if state["policy"] else verified.policy_id,
@@ -139,10 +141,10 @@ def _call_state(db: Session, user: StaffUser, sender: str, tracker: dict[str, An
         {
             "number": t.number,
             "type": t.ticket_type.value,
-            "type_label": workflow.TYPE_LABELS_ZH[t.ticket_type],
+            "type_label": labels_zh.TYPE_LABELS_ZH[t.ticket_type],
             "team": t.team.value,
             "status": t.status.value,
-            "status_label": workflow.STATUS_LABELS_ZH[t.status],
+            "status_label": labels_zh.STATUS_LABELS_ZH[t.status],
         }
         for t in db.scalars(select(Ticket).where(Ticket.conversation_id == sender).order_by(Ticket.id))
     ]
@@ -157,7 +159,7 @@ def console_page(request: Request, user: StaffUser = Depends(page_user(*CONSOLE_
         staff_context(
             request,
             user,
-            ticket_types=[(t.value, workflow.TYPE_LABELS_ZH[t]) for t in AGENT_TICKET_TYPES],
+            ticket_types=[(t.value, labels_zh.TYPE_LABELS_ZH[t]) for t in AGENT_TICKET_TYPES],
             teams=[(t.value, label) for t, label in TEAM_LABELS_ZH.items()],
         ),
     )
@@ -235,18 +237,18 @@ def _open_ticket(
         policy_id=verified.policy_id if verified else None,
         conversation_id=sender,
         payload=payload,
-        actor_label=workflow.actor_label(user),
+        actor_label=access.actor_label(user),
     )
     if team is not None and team != ticket.team:
         ticket.team = team
         ticket.subject = f"坐席转交:{TEAM_LABELS_ZH[team]}"
         db.flush()
-        from bot.services.tickets import add_event
+        from bot.services.tickets.create import add_event
 
         add_event(db, ticket, kind="routed", actor=user, note=note, data={"team": team.value})
     audit.record(
         db,
-        actor=workflow.actor_label(user),
+        actor=access.actor_label(user),
         action="ticket_create",
         object_type="ticket",
         object_id=ticket.number,
@@ -260,11 +262,11 @@ def _ticket_out(ticket: Ticket) -> dict[str, Any]:
     return {
         "number": ticket.number,
         "ticket_type": ticket.ticket_type.value,
-        "type_label": workflow.TYPE_LABELS_ZH[ticket.ticket_type],
+        "type_label": labels_zh.TYPE_LABELS_ZH[ticket.ticket_type],
         "team": ticket.team.value,
         "team_label": TEAM_LABELS_ZH[ticket.team],
         "status": ticket.status.value,
-        "message": f"已创建工单 {ticket.number}({workflow.TYPE_LABELS_ZH[ticket.ticket_type]}),"
+        "message": f"已创建工单 {ticket.number}({labels_zh.TYPE_LABELS_ZH[ticket.ticket_type]}),"
         f"由{TEAM_LABELS_ZH[ticket.team]}跟进处理。",
     }
 

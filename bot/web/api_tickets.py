@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInput, NotFound
+from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.models import (
     AuditEntry,
     Customer,
@@ -33,8 +33,9 @@ from bot.models import (
     TicketStatus,
     TicketType,
 )
-from bot.services import audit, desk_queries, workflow
+from bot.services import audit
 from bot.services.staff import role_label
+from bot.services.tickets import access, notify, queries, workflow
 from bot.services.transcripts import transcript
 from bot.web.auth import api_user, csrf_token, get_session
 from bot.web.staff_common import audit_view, notify_and_record, tx
@@ -77,21 +78,21 @@ def _enum(cls: Any, value: str | None, what: str) -> Any:
         raise err from exc
 
 
-def parse_filters(params: Mapping[str, str]) -> desk_queries.QueueFilter:
+def parse_filters(params: Mapping[str, str]) -> queries.QueueFilter:
     statuses: tuple[TicketStatus, ...] = ()
     raw_status = params.get("status") or ""
     if raw_status and raw_status != "open_all":
         statuses = tuple(_enum(TicketStatus, s, "状态") for s in raw_status.split(",") if s)
     assignee = params.get("assignee") or ""
     sort = params.get("sort") or "created"
-    if sort not in desk_queries.SORTS:
+    if sort not in queries.SORTS:
         sort = "created"
     try:
-        limit = int(params.get("limit") or desk_queries.PAGE_SIZE)
+        limit = int(params.get("limit") or queries.PAGE_SIZE)
         assignee_id = int(assignee) if assignee else None
     except ValueError as exc:
         raise InvalidInput("number") from exc
-    return desk_queries.QueueFilter(
+    return queries.QueueFilter(
         ticket_type=_enum(TicketType, params.get("type"), "类型"),
         statuses=statuses,
         priority=_enum(TicketPriority, params.get("priority"), "优先级"),
@@ -121,9 +122,9 @@ def me(request: Request, user: StaffUser = Depends(api_user())) -> dict[str, Any
 def list_tickets(
     request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES)), db: Session = Depends(get_session)
 ) -> dict[str, Any]:
-    page = desk_queries.queue(db, user, parse_filters(request.query_params))
+    page = queries.queue(db, user, parse_filters(request.query_params))
     return {
-        "items": [desk_queries.ticket_summary(t) for t in page.rows],
+        "items": [queries.ticket_summary(t) for t in page.rows],
         "next_cursor": page.next_cursor,
     }
 
@@ -135,10 +136,10 @@ def get_ticket(
     user: StaffUser = Depends(api_user(*DESK_ROLES)),
     db: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    ticket = workflow.load_for(db, user, number)
-    detail = desk_queries.ticket_detail(db, ticket)
+    ticket = access.load_for(db, user, number)
+    detail = queries.ticket_detail(db, ticket)
     detail["transcript"] = transcript(request.app.state.settings.tracker_database_url, ticket.conversation_id)
-    detail["allowed_actions"] = workflow.allowed_actions(user, ticket)
+    detail["allowed_actions"] = access.allowed_actions(user, ticket)
     audit_view(db, user, ticket, what="ticket_api")
     return detail
 
@@ -147,9 +148,9 @@ async def _act(
     request: Request, user: StaffUser, number: str, fn: Callable[[Session, Ticket], dict[str, Any] | None]
 ) -> dict[str, Any]:
     with tx(request) as db:
-        ticket = workflow.load_for(db, user, number, for_update=True)
+        ticket = access.load_for(db, user, number, for_update=True)
         spec = fn(db, ticket)
-        summary = desk_queries.ticket_summary(ticket)
+        summary = queries.ticket_summary(ticket)
     result = await notify_and_record(request, spec)
     out: dict[str, Any] = {"ticket": summary}
     if result is not None:
@@ -250,9 +251,9 @@ async def renotify(
     number: str, request: Request, user: StaffUser = Depends(api_user(*DESK_ROLES))
 ) -> dict[str, Any]:
     def spec(db: Session, ticket: Ticket) -> dict[str, Any] | None:
-        if "comment" not in workflow.allowed_actions(user, ticket) or user.role is R.REVIEWER:
-            raise workflow.PermissionDenied("notify")
-        found = workflow.last_notification_spec(ticket)
+        if "comment" not in access.allowed_actions(user, ticket) or user.role is R.REVIEWER:
+            raise PermissionDenied("notify")
+        found = notify.last_notification_spec(ticket)
         if found is None:
             err = InvalidInput("nothing to notify")
             err.message_zh = "该工单还没有需要通知客户的处理结果。"
@@ -335,11 +336,11 @@ def _csv_response(body: str, filename: str) -> Response:
 def export_ticket_audit(
     number: str, user: StaffUser = Depends(api_user(R.SUPERVISOR)), db: Session = Depends(get_session)
 ) -> Response:
-    ticket = workflow.load_for(db, user, number)
+    ticket = access.load_for(db, user, number)
     entries = ticket_audit_entries(db, ticket)
     audit.record(
         db,
-        actor=workflow.actor_label(user),
+        actor=access.actor_label(user),
         action="export_audit",
         object_type="ticket",
         object_id=ticket.number,
@@ -359,7 +360,7 @@ def export_customer_audit(
     )
     audit.record(
         db,
-        actor=workflow.actor_label(user),
+        actor=access.actor_label(user),
         action="export_audit",
         object_type="customer",
         object_id=customer_id,

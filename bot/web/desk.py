@@ -15,11 +15,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
-from bot.errors import DomainError, InvalidInput
+from bot import labels_zh
+from bot.errors import DomainError, InvalidInput, PermissionDenied
 from bot.labels_zh import TEAM_LABELS_ZH
 from bot.models import StaffRole, StaffUser, Team, TicketPriority, TicketStatus, TicketType
-from bot.services import audit, desk_queries, workflow
+from bot.services import audit
 from bot.services.staff import team_members
+from bot.services.tickets import access, notify, queries, workflow
 from bot.services.transcripts import transcript
 from bot.web import auth
 from bot.web.api_tickets import _staff_by_username, parse_filters
@@ -82,13 +84,13 @@ router = APIRouter(include_in_schema=False)
 
 def labels() -> dict[str, Any]:
     return {
-        "status_labels": {s.value: label for s, label in workflow.STATUS_LABELS_ZH.items()},
-        "type_labels": {t.value: label for t, label in workflow.TYPE_LABELS_ZH.items()},
+        "status_labels": {s.value: label for s, label in labels_zh.STATUS_LABELS_ZH.items()},
+        "type_labels": {t.value: label for t, label in labels_zh.TYPE_LABELS_ZH.items()},
         "team_labels": {t.value: label for t, label in TEAM_LABELS_ZH.items()},
         "priority_labels": {p.value: label for p, label in PRIORITY_LABELS_ZH.items()},
         "event_labels": EVENT_LABELS_ZH,
         "payload_labels": PAYLOAD_LABELS_ZH,
-        "action_labels": workflow.ACTION_LABELS_ZH,
+        "action_labels": labels_zh.ACTION_LABELS_ZH,
     }
 
 
@@ -99,11 +101,11 @@ def queue_page(
     error = None
     try:
         filters = parse_filters(request.query_params)
-        page = desk_queries.queue(db, user, filters)
+        page = queries.queue(db, user, filters)
     except DomainError as exc:
         error = exc.message_zh
-        filters = desk_queries.QueueFilter()
-        page = desk_queries.queue(db, user, filters)
+        filters = queries.QueueFilter()
+        page = queries.queue(db, user, filters)
     params = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
     next_url = None
     if page.next_cursor:
@@ -116,7 +118,7 @@ def queue_page(
         staff_context(
             request,
             user,
-            rows=[desk_queries.ticket_summary(t) for t in page.rows],
+            rows=[queries.ticket_summary(t) for t in page.rows],
             next_url=next_url,
             first_url="/desk?" + urlencode(params) if filters.cursor else None,
             params=request.query_params,
@@ -142,7 +144,7 @@ def ticket_page(
     db: Session = Depends(get_session),
 ) -> Response:
     try:
-        ticket = workflow.load_for(db, user, number)
+        ticket = access.load_for(db, user, number)
     except DomainError:
         return templates.TemplateResponse(
             request,
@@ -150,7 +152,7 @@ def ticket_page(
             staff_context(request, user, number=number),
             status_code=404,
         )
-    detail = desk_queries.ticket_detail(db, ticket)
+    detail = queries.ticket_detail(db, ticket)
     audit_view(db, user, ticket, what="ticket_page")
     members = team_members(db, ticket.team) if user.role in (R.PROCESSOR, R.SUPERVISOR) else []
     return templates.TemplateResponse(
@@ -161,7 +163,7 @@ def ticket_page(
             user,
             t=detail,
             transcript=transcript(request.app.state.settings.tracker_database_url, ticket.conversation_id),
-            actions=workflow.allowed_actions(user, ticket),
+            actions=access.allowed_actions(user, ticket),
             members=members,
             notice=notice[:300],
             error=error[:300],
@@ -188,7 +190,7 @@ async def ticket_action(
     spec: dict[str, Any] | None = None
     try:
         with tx(request) as db:
-            ticket = workflow.load_for(db, user, number, for_update=True)
+            ticket = access.load_for(db, user, number, for_update=True)
             if action == "take":
                 workflow.take(db, user, ticket)
             elif action == "assign":
@@ -213,15 +215,15 @@ async def ticket_action(
             elif action == "close":
                 workflow.close(db, user, ticket, note)
             elif action == "notify":
-                if user.role is R.REVIEWER or "comment" not in workflow.allowed_actions(user, ticket):
-                    raise workflow.PermissionDenied("notify")
-                spec = workflow.last_notification_spec(ticket)
+                if user.role is R.REVIEWER or "comment" not in access.allowed_actions(user, ticket):
+                    raise PermissionDenied("notify")
+                spec = notify.last_notification_spec(ticket)
             else:
                 raise InvalidInput(action)
     except DomainError as exc:
         return _back(number, error=exc.message_zh)
     result = await notify_and_record(request, spec)
-    label = workflow.ACTION_LABELS_ZH.get(action, {"comment": "备注", "notify": "通知"}.get(action, action))
+    label = labels_zh.ACTION_LABELS_ZH.get(action, {"comment": "备注", "notify": "通知"}.get(action, action))
     notice = f"已完成:{label}。"
     if result is not None:
         notice += " 已通知客户。" if result.get("delivered") else " 客户通知暂未送达,可稍后点击「重新通知」。"

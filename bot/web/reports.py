@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from bot import labels_zh
 from bot.models import ClaimStatus, StaffRole, StaffUser, TicketStatus, TicketType
-from bot.services import reports, workflow
+from bot.services import reports
 from bot.web.auth import api_user, get_session, page_user, staff_context, templates
 
 router = APIRouter()
@@ -57,11 +58,11 @@ def reports_page(
     charts = {
         "by_type": reports.bar_chart_svg(
             "工单类型分布",
-            {workflow.TYPE_LABELS_ZH[k]: v for k, v in sorted(type_zh.items(), key=lambda kv: -kv[1])},
+            {labels_zh.TYPE_LABELS_ZH[k]: v for k, v in sorted(type_zh.items(), key=lambda kv: -kv[1])},
             horizontal=True,
         ),
         "by_status": reports.bar_chart_svg(
-            "工单状态分布", {workflow.STATUS_LABELS_ZH[s]: status_zh.get(s, 0) for s in TicketStatus}
+            "工单状态分布", {labels_zh.STATUS_LABELS_ZH[s]: status_zh.get(s, 0) for s in TicketStatus}
         ),
         "sla": reports.pie_chart_svg(
             "未结工单时效", {"时效内": t["sla"]["within"], "已超时": t["sla"]["breached"]}
@@ -85,8 +86,8 @@ def reports_page(
             user,
             figs=figs,
             charts={k: Markup(v) for k, v in charts.items()},  # noqa: S704 - SVG rendered by pygal, labels escaped
-            type_labels={k.value: v for k, v in workflow.TYPE_LABELS_ZH.items()},
-            status_labels={k.value: v for k, v in workflow.STATUS_LABELS_ZH.items()},
+            type_labels={k.value: v for k, v in labels_zh.TYPE_LABELS_ZH.items()},
+            status_labels={k.value: v for k, v in labels_zh.STATUS_LABELS_ZH.items()},
             claim_labels={k.value: v for k, v in CLAIM_STATUS_ZH.items()},
         ),
     )

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.models import StaffUser, Ticket
-from bot.services import audit, workflow
+from bot.services import audit
+from bot.services.tickets import access, notify
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ async def notify_and_record(request: Request, spec: dict[str, Any] | None) -> di
     result = await send_notification(request, spec)
     with tx(request) as db:
         ticket = db.scalars(select(Ticket).where(Ticket.number == spec["ticket_number"])).one()
-        workflow.record_notification(db, ticket, spec, result)
+        notify.record_notification(db, ticket, spec, result)
     return result
 
 
@@ -88,7 +89,7 @@ def audit_view(db: Session, user: StaffUser, ticket: Ticket, *, what: str) -> No
     """Every view of a ticket's personal data (masked or not) is audited."""
     audit.record(
         db,
-        actor=workflow.actor_label(user),
+        actor=access.actor_label(user),
         action="view_personal_data",
         object_type="ticket",
         object_id=ticket.number,

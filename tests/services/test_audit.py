@@ -12,7 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.models import AuditEntry
-from bot.services import audit, workflow
+from bot.services import audit
+from bot.services.tickets import workflow
 from tests import desk_support
 from tests.desk_support import StaffClient, World
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.errors import EmptyFile, NoOpenCase, TooLarge, UploadRejected
 from bot.models import ClaimStatus, Document, TicketEvent, TicketType
 from bot.services import uploads
-from bot.services.tickets import create_ticket
+from bot.services.tickets.create import create_ticket
 from tests.channel_support import JPEG, PDF, PNG, make_claim, make_customer, make_policy, make_settings
 
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 50

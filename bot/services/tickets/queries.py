@@ -34,8 +34,8 @@ from bot.models import (
     TicketType,
 )
 from bot.models.base import utcnow
-from bot.services.tickets import OPEN_STATUSES
-from bot.services.workflow import can_view, masked_beneficiaries, masked_payload
+from bot.services.tickets.access import can_view
+from bot.services.tickets.rules import OPEN_STATUSES
 
 PAGE_SIZE = 50
 SORTS = ("created", "sla")
@@ -227,7 +227,7 @@ def policy_card(session: Session, policy_id: int | None) -> dict[str, Any] | Non
         "insured": masking.mask_name(policy.insured.name),
         "bank_name": policy.bank_name,
         "bank_account": masking.mask_bank_account(policy.bank_account),
-        "beneficiaries": masked_beneficiaries(policy),
+        "beneficiaries": masking.masked_beneficiaries(policy),
     }
 
 
@@ -348,7 +348,7 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
         "maker": ticket.maker.username if ticket.maker else None,
         "checker": ticket.checker.username if ticket.checker else None,
         "resolution": ticket.resolution,
-        "payload": masked_payload(ticket),
+        "payload": masking.masked_payload(ticket),
         "customer": customer_card(session, ticket),
         "policy": policy_card(session, ticket.policy_id),
         "conversation": _mask_conversation(ticket.conversation_id),
@@ -379,12 +379,7 @@ def _mask_conversation(conversation_id: str | None) -> str | None:
 def _event_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if kind == "notified":
         return {"delivered": data.get("delivered"), "messages": data.get("messages", [])}
-    masked: dict[str, Any] = {}
-    from bot.services.workflow import mask_value
-
-    for key, value in data.items():
-        masked[key] = mask_value(key, value)
-    return masked
+    return {key: masking.mask_value(key, value) for key, value in data.items()}
 
 
 def visible(user: StaffUser, ticket: Ticket) -> bool:

@@ -1,4 +1,5 @@
-"""Ticket creation (idempotent) and history. The desk's workflow builds on these."""
+"""Ticket creation (idempotent), history events and look-ups; ``open_service_ticket`` is how a
+customer's service request (relief, surrender, a change request...) becomes a ticket."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import catalog
 from bot.models import (
     Channel,
+    Policy,
     StaffUser,
-    Team,
     Ticket,
     TicketEvent,
     TicketPriority,
@@ -21,37 +23,7 @@ from bot.models import (
     TicketType,
 )
 from bot.models.base import utcnow
-
-
-@dataclass(frozen=True)
-class TicketRule:
-    team: Team
-    sla_hours: int
-    requires_checker: bool
-    title_zh: str
-    priority: TicketPriority = TicketPriority.NORMAL
-
-
-TICKET_RULES: dict[TicketType, TicketRule] = {
-    TicketType.CLAIM: TicketRule(Team.CLAIMS, 72, False, "理赔报案"),
-    TicketType.BENEFICIARY_CHANGE: TicketRule(Team.POLICY_SERVICE, 120, True, "受益人变更"),
-    TicketType.CONTACT_CHANGE: TicketRule(Team.POLICY_SERVICE, 48, True, "联系方式变更"),
-    TicketType.PAYMENT_ACCOUNT_CHANGE: TicketRule(Team.POLICY_SERVICE, 72, True, "扣款账户变更"),
-    TicketType.SURRENDER: TicketRule(Team.POLICY_SERVICE, 120, False, "退保申请"),
-    TicketType.COOLING_OFF_CANCELLATION: TicketRule(Team.POLICY_SERVICE, 48, False, "犹豫期退保"),
-    TicketType.REINSTATEMENT: TicketRule(Team.POLICY_SERVICE, 120, False, "保单复效"),
-    TicketType.PAYMENT_RELIEF: TicketRule(Team.RENEWALS, 72, False, "交费困难协助"),
-    TicketType.PAYMENT_ISSUE: TicketRule(Team.RENEWALS, 48, False, "扣款失败跟进"),
-    TicketType.COMPLAINT: TicketRule(Team.CUSTOMER_SERVICE, 24, False, "客户投诉", TicketPriority.HIGH),
-    TicketType.HUMAN_HANDOVER: TicketRule(Team.CUSTOMER_SERVICE, 1, False, "转人工服务", TicketPriority.HIGH),
-}
-
-OPEN_STATUSES = (
-    TicketStatus.OPEN,
-    TicketStatus.IN_PROGRESS,
-    TicketStatus.AWAITING_DOCUMENTS,
-    TicketStatus.PENDING_APPROVAL,
-)
+from bot.services.tickets.rules import OPEN_STATUSES, TICKET_RULES
 
 
 def new_ticket_number(session: Session) -> str:
@@ -160,4 +132,57 @@ def open_tickets_for_conversation(session: Session, conversation_id: str) -> lis
             .where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_STATUSES))
             .order_by(Ticket.created_at.desc())
         )
+    )
+
+
+@dataclass
+class ServiceTicket:
+    """The ticket a customer's request opened (or the one already open), and what to tell them."""
+
+    ticket: Ticket
+    created: bool
+    title_zh: str
+    checklist_zh: str
+    timeline_zh: str
+    next_steps_zh: str
+
+    @property
+    def requires_checker(self) -> bool:
+        return self.ticket.requires_checker
+
+
+def open_service_ticket(
+    session: Session,
+    *,
+    ticket_type: TicketType,
+    catalog_key: str,
+    policy: Policy,
+    conversation_id: str | None,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    subject: str | None = None,
+    conditions: dict[str, bool | None] | None = None,
+) -> ServiceTicket:
+    """Open the policy's ticket for a service request (idempotent on ``idempotency_key``), with the
+    documents, timeline and next steps of the catalog entry ``catalog_key``."""
+    ticket, created = create_ticket(
+        session,
+        ticket_type=ticket_type,
+        subject=subject,
+        customer_id=policy.policyholder_id,
+        policy_id=policy.id,
+        conversation_id=conversation_id,
+        payload=payload,
+        idempotency_key=idempotency_key,
+    )
+    item = catalog.entry(catalog_key)
+    return ServiceTicket(
+        ticket=ticket,
+        created=created,
+        title_zh=item.title,
+        checklist_zh=catalog.format_checklist_zh(
+            catalog.service_requirements(catalog_key, **(conditions or {}))
+        ),
+        timeline_zh=item.timeline,
+        next_steps_zh=item.next_steps,
     )
