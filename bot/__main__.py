@@ -134,8 +134,10 @@ def cmd_reminders_run(args: argparse.Namespace) -> int:
     import asyncio
     from datetime import date, datetime, timezone
 
-    from bot.channels.hub import get_hub
-    from bot.services.reminders import run_reminders
+    from bot.channels.factory import build_hub
+    from bot.config import get_settings
+    from bot.db import get_sessionmaker
+    from bot.jobs.reminders import run_reminders
 
     on_date = date.fromisoformat(args.date) if args.date else None
     now = datetime.fromisoformat(args.now) if args.now else None
@@ -143,7 +145,7 @@ def cmd_reminders_run(args: argparse.Namespace) -> int:
         now = now.replace(tzinfo=timezone.utc)
 
     async def _run() -> int:
-        hub = get_hub()
+        hub = build_hub(get_settings(), get_sessionmaker())
         try:
             report = await run_reminders(hub, on_date, now)
         finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,19 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope() -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on error."""
-    session = get_sessionmaker()()
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session of ``factory`` in one transaction: committed on success, rolled back on error.
+
+    The one implementation of "one transaction": the web layer's dependencies, the channel hub
+    and the command line all open their sessions through it."""
+    session = factory()
     try:
         with session.begin():
             yield session
     finally:
         session.close()
+
+
+def session_scope() -> AbstractContextManager[Session]:
+    """One transaction on the settings' database (command line, scripts)."""
+    return transaction(get_sessionmaker())

@@ -11,6 +11,7 @@ from bot.models.enums import (
     PolicyStatus,
     StaffRole,
     Team,
+    TicketPriority,
     TicketStatus,
     TicketType,
 )
@@ -118,3 +119,66 @@ ACTION_LABELS_ZH: dict[str, str] = {
 }
 
 CONTACT_FIELD_LABELS_ZH: dict[str, str] = {"mobile": "手机号码", "email": "电子邮箱", "address": "联系地址"}
+
+# --- channels ---
+# The ticket desk (bot/web/staff/desk.py), the live queue (bot/web/staff/live.py) and the
+# reports page (bot/web/staff/reports.py).
+
+PRIORITY_LABELS_ZH = {
+    TicketPriority.LOW: "低",
+    TicketPriority.NORMAL: "普通",
+    TicketPriority.HIGH: "高",
+    TicketPriority.URGENT: "紧急",
+}
+EVENT_LABELS_ZH = {
+    "created": "创建工单",
+    "take": "领取",
+    "assign": "分派",
+    "comment": "备注",
+    "request_documents": "要求补充材料",
+    "resume": "恢复处理",
+    "process": "经办完成,提交复核",
+    "approve": "审批通过",
+    "reject": "驳回",
+    "close": "关闭",
+    "notified": "通知客户",
+    "routed": "转交小组",
+    "document": "收到材料",
+}
+PAYLOAD_LABELS_ZH = {
+    "kind": "业务",
+    "policy_number": "保单号",
+    "customer_id": "客户编号",
+    "before": "变更前",
+    "after": "变更后",
+    "changed": "变更项",
+    "account_holder": "账户户名",
+    "opened_by": "创建坐席",
+    "beneficiaries": "新受益人",
+    "name": "姓名",
+    "relationship": "与被保险人关系",
+    "id_number": "身份证号",
+    "share_pct": "受益比例(%)",
+    "order": "受益顺序",
+    "mobile": "手机号",
+    "email": "电子邮箱",
+    "address": "联系地址",
+    "bank_name": "开户行",
+    "bank_account": "银行账号",
+    "reason": "原因",
+    "description": "描述",
+    "note": "说明",
+    "changes": "变更内容",
+}
+
+CLAIM_STATUS_ZH = {
+    ClaimStatus.REPORTED: "已报案",
+    ClaimStatus.DOCUMENTS_PENDING: "待补充材料",
+    ClaimStatus.UNDER_REVIEW: "审核中",
+    ClaimStatus.APPROVED: "已核定",
+    ClaimStatus.REJECTED: "拒赔",
+    ClaimStatus.PAID: "已赔付",
+}
+
+HANDOVER_CHANNEL_ZH = {"telegram": "Telegram", "web": "网页在线客服", "hotline": "热线"}
+HANDOVER_STATUS_ZH = {"waiting": "等待接入", "active": "服务中", "closed": "已交还"}

@@ -426,12 +426,12 @@ def rasa_http_app(fake: FakeRasa) -> Starlette:
 def make_hub(engine: Any, settings: Settings, fake: FakeRasa) -> Any:
     from sqlalchemy.orm import sessionmaker
 
-    from bot.channels.hub import ChannelHub
+    from bot.channels.factory import build_hub
     from bot.channels.rasa_client import RasaClient
 
-    return ChannelHub(
-        settings=settings,
-        sessionmaker=sessionmaker(bind=engine, expire_on_commit=False),
+    return build_hub(
+        settings,
+        sessionmaker(bind=engine, expire_on_commit=False),
         rasa=RasaClient(settings, transport=fake.transport()),
     )
 

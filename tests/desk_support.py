@@ -212,7 +212,7 @@ class Notifier:
         self.fail = False
 
     async def __call__(
-        self, _settings: Settings, conversation_id: str, intent: str, entities: dict[str, Any]
+        self, conversation_id: str, intent: str, entities: dict[str, Any]
     ) -> list[dict[str, Any]]:
         self.calls.append((conversation_id, intent, entities))
         if self.fail:
@@ -223,6 +223,7 @@ class Notifier:
 
 
 def make_test_app(engine: Engine, session: Session, **settings_kw: Any) -> Any:
+    from bot.web import deps
     from bot.web.app import create_app
 
     values: dict[str, Any] = {
@@ -235,11 +236,35 @@ def make_test_app(engine: Engine, session: Session, **settings_kw: Any) -> Any:
     settings = Settings(**values)
     app = create_app(settings)
     conn = session.connection()
-    app.state.sessionmaker = sessionmaker(
-        bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    app.state.ticket_notifier = Notifier()
+    factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    app.dependency_overrides[deps.get_sessionmaker] = lambda: factory
+    use_notifier(app, Notifier())
     return app
+
+
+def use_notifier(app: Any, notifier: Notifier) -> None:
+    """The app tells customers through ``notifier`` (``notifier_of(app)`` gives it back)."""
+    from bot.web import deps
+
+    app.dependency_overrides[deps.get_notifier] = lambda: notifier
+
+
+def notifier_of(app: Any) -> Notifier:
+    from bot.web import deps
+
+    notifier: Notifier = app.dependency_overrides[deps.get_notifier]()
+    return notifier
+
+
+def use_rasa(app: Any, handler: Any) -> None:
+    """The agent console talks to a fake Rasa: ``handler`` answers its HTTP requests."""
+    import httpx
+
+    from bot.channels.rasa_client import RasaClient
+    from bot.web import deps
+
+    client = RasaClient(app.state.settings, transport=httpx.MockTransport(handler))
+    app.dependency_overrides[deps.get_rasa] = lambda: client
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import AuditEntry, Policy, TicketStatus
 from tests import desk_support
-from tests.desk_support import StaffClient, World, fresh_ticket
+from tests.desk_support import StaffClient, World, fresh_ticket, notifier_of
 
 app, login, world = desk_support.app, desk_support.login, desk_support.world  # fixtures
 
@@ -205,7 +205,7 @@ def test_non_checker_ticket_path_over_the_api_notifies_the_customer(
     resp = c.post(f"/api/tickets/{n}/approve", json={"reason": "同意退保"})
     assert resp.json()["ticket"]["status"] == "approved"
     assert c.post(f"/api/tickets/{n}/close").json()["ticket"]["status"] == "closed"
-    calls = app.state.ticket_notifier.calls
+    calls = notifier_of(app).calls
     assert [(conv, intent, e["ticket_status_text"]) for conv, intent, e in calls] == [
         ("web:sess-surrender", "EXTERNAL_ticket_update", "documents_requested"),
         ("web:sess-surrender", "EXTERNAL_ticket_update", "approved"),
@@ -220,7 +220,7 @@ def test_non_checker_ticket_path_over_the_api_notifies_the_customer(
 def test_rasa_down_does_not_lose_the_staff_action(
     login: Login, world: World, app: Any, session: Session
 ) -> None:
-    app.state.ticket_notifier.fail = True
+    notifier_of(app).fail = True
     c = login("proc_wang")
     n = world.surrender_ticket.number
     c.post(f"/api/tickets/{n}/take")
@@ -233,10 +233,10 @@ def test_rasa_down_does_not_lose_the_staff_action(
     assert event.kind == "notified" and event.data["delivered"] is False
     assert "通知未送达" in (event.note or "")
     # once Rasa is back, the desk can resend
-    app.state.ticket_notifier.fail = False
+    notifier_of(app).fail = False
     resp = c.post(f"/api/tickets/{n}/notify")
     assert resp.status_code == 200 and resp.json()["notification"]["delivered"] is True
-    assert app.state.ticket_notifier.calls[-1][2]["ticket_status_text"] == "rejected"
+    assert notifier_of(app).calls[-1][2]["ticket_status_text"] == "rejected"
 
 
 def test_maker_checker_over_the_api(login: Login, world: World, session: Session) -> None:

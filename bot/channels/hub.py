@@ -1,25 +1,28 @@
-"""What every channel shares: settings, the database, the Rasa client, the Telegram bot, and a
-lock per conversation so that one conversation's messages are handled and answered in order.
+"""What every channel shares: settings, the database, the Rasa client, the senders the channels
+registered, and a lock per conversation so that one conversation's messages are handled and
+answered in order.
 
-The app sets the hub in its lifespan; a process without the app (the reminder job, a worker)
-gets one built lazily from the settings. Nothing is created at import time.
+The app builds one hub (``bot.channels.factory.build_hub``) and keeps it on ``app.state.hub``; a
+process without the app (the reminder command) builds its own. The hub is handed to whoever needs
+it: there is no module-level hub. Nothing is created at import time.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.rasa_client import RasaClient
-from bot.config import Settings, get_settings
+from bot.config import Settings
+from bot.db import transaction
 
-if TYPE_CHECKING:
-    from telegram import Bot
+# A channel's way to send Rasa-shaped messages to one of its users: (external id, messages).
+Sender = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
 
 
 @dataclass
@@ -27,8 +30,12 @@ class ChannelHub:
     settings: Settings
     sessionmaker: sessionmaker[Session]
     rasa: RasaClient
-    telegram_bot: Bot | None = None
+    senders: dict[str, Sender] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def register_sender(self, channel: str, sender: Sender) -> None:
+        """A channel that delivers outside the transcript (Telegram) registers how it sends."""
+        self.senders[channel] = sender
 
     def lock(self, conversation_id: str) -> asyncio.Lock:
         """The lock that keeps one conversation's turns in order (FIFO among waiters)."""
@@ -40,40 +47,12 @@ class ChannelHub:
             lock = self._locks[conversation_id] = asyncio.Lock()
         return lock
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on error."""
-        session = self.sessionmaker()
-        try:
-            with session.begin():
-                yield session
-        finally:
-            session.close()
-
-
-_hub: ChannelHub | None = None
-
-
-def get_hub() -> ChannelHub:
-    global _hub
-    if _hub is None:
-        from bot.db import get_sessionmaker
-
-        settings = get_settings()
-        _hub = ChannelHub(settings=settings, sessionmaker=get_sessionmaker(), rasa=RasaClient(settings))
-    return _hub
-
-
-def set_hub(hub: ChannelHub | None) -> None:
-    global _hub
-    _hub = hub
+        return transaction(self.sessionmaker)
 
 
 def channel_and_id(conversation_id: str) -> tuple[str, str]:
     """``telegram:123`` → (``telegram``, ``123``)."""
     channel, _, external = conversation_id.partition(":")
     return channel, external
-
-
-def message_text(message: dict[str, Any]) -> str:
-    return str(message.get("text") or "")

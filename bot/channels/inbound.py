@@ -13,40 +13,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels import push, transcript
+from bot.channels import live, transcript
 from bot.channels.hub import ChannelHub, channel_and_id
 from bot.channels.rasa_client import RasaUnavailable
 from bot.models import Channel, ChannelBinding, HandoverStatus
 from bot.services import handover as handover_service
+from bot.services.identity import get_verified
 
 log = logging.getLogger(__name__)
 
 HUMAN_PAYLOAD = "/request_human"
 APOLOGY_ZH = "非常抱歉,智能助手暂时无法回复您。请您稍后再试,或点击下方“转人工客服”,由人工客服为您继续处理。"
 APOLOGY_BUTTONS = [{"title": "转人工客服", "payload": HUMAN_PAYLOAD}]
-HANDOVER_STARTED_ZH = "已为您转接人工客服,请稍候,客服接入后会在这里回复您。"
 HANDOVER_QUEUED_ZH = "您的消息已转给人工客服,请稍候。"
-HANDOVER_ENDED_ZH = "人工客服已结束本次服务,智能助手将继续为您服务。如有其他问题,请随时告诉我。"
 
 
 def asks_for_human(text: str) -> bool:
     return text.strip() == HUMAN_PAYLOAD or "人工" in text
 
 
-def _note(
-    session: Session, conversation_id: str, text: str, *, role: str = "system", buttons=None
-) -> dict[str, Any]:
-    msg: dict[str, Any] = {"recipient_id": conversation_id, "text": text}
-    if buttons:
-        msg["buttons"] = buttons
-    transcript.record_bot_messages(session, conversation_id, [msg], role=role)
-    return msg
-
-
 def bind_verified_customer(session: Session, conversation_id: str) -> None:
     """A conversation whose customer proved who they are becomes a channel binding (reminders go there)."""
-    from bot.services.identity import get_verified
-
     channel, external = channel_and_id(conversation_id)
     if channel not in (Channel.TELEGRAM.value, Channel.WEB.value) or not external:
         return
@@ -65,43 +52,6 @@ def bind_verified_customer(session: Session, conversation_id: str) -> None:
     elif binding.customer_id != ctx.customer.id:
         binding.customer_id = ctx.customer.id
     session.flush()
-
-
-async def start_handover(
-    hub: ChannelHub, conversation_id: str, reason: str, *, pause_in_rasa: bool = True
-) -> list[dict[str, Any]]:
-    """Queue the conversation for a human agent and pause the assistant in it."""
-    with hub.session() as session:
-        _handover, created = handover_service.open_handover(session, conversation_id, reason)
-        note = _note(session, conversation_id, HANDOVER_STARTED_ZH) if created else None
-        push.mark(session, push.LIVE_QUEUE)
-    if pause_in_rasa:
-        try:
-            await hub.rasa.append_events(conversation_id, [{"event": "pause"}])
-        except RasaUnavailable:
-            log.warning("could not pause %s in Rasa", conversation_id)
-    return [note] if note else []
-
-
-async def end_handover(hub: ChannelHub, handover_id: int) -> str:
-    """Hand the conversation back to the assistant; returns the conversation id.
-
-    Under the conversation's lock, so a proactive message (``outbound.notify_conversation``)
-    either sees the handover still open, or the assistant already resumed in Rasa."""
-    from bot.channels.outbound import deliver
-
-    with hub.session() as session:
-        conversation_id = handover_service.get_open(session, handover_id).conversation_id
-    async with hub.lock(conversation_id):
-        with hub.session() as session:
-            handover_service.close(session, handover_id)
-            push.mark(session, push.LIVE_QUEUE)
-        try:
-            await hub.rasa.append_events(conversation_id, [{"event": "resume"}])
-        except RasaUnavailable:
-            log.warning("could not resume %s in Rasa", conversation_id)
-        await deliver(conversation_id, [{"text": HANDOVER_ENDED_ZH}], role="system", hub=hub)
-    return conversation_id
 
 
 async def _handover_reason(hub: ChannelHub, conversation_id: str) -> str | None:
@@ -130,7 +80,7 @@ async def handle_customer_message(
         handover = handover_service.current(session, conversation_id)
         status = handover.status if handover else None
         if status == HandoverStatus.WAITING:
-            return [_note(session, conversation_id, HANDOVER_QUEUED_ZH)]
+            return [transcript.record_note(session, conversation_id, HANDOVER_QUEUED_ZH)]
     if status == HandoverStatus.ACTIVE:
         return []  # the agent sees it in the live queue and answers
 
@@ -139,18 +89,26 @@ async def handle_customer_message(
     except RasaUnavailable:
         log.warning("Rasa unavailable for %s", conversation_id)
         if asks_for_human(text):
-            return await start_handover(hub, conversation_id, "rasa_unavailable", pause_in_rasa=False)
+            return await live.start_handover(hub, conversation_id, "rasa_unavailable", pause_in_rasa=False)
         with hub.session() as session:
-            return [_note(session, conversation_id, APOLOGY_ZH, role="bot", buttons=APOLOGY_BUTTONS)]
+            return [
+                transcript.record_note(
+                    session, conversation_id, APOLOGY_ZH, role="bot", buttons=APOLOGY_BUTTONS
+                )
+            ]
 
     with hub.session() as session:
         transcript.record_bot_messages(session, conversation_id, replies)
         bind_verified_customer(session, conversation_id)
     reason = await _handover_reason(hub, conversation_id)
     if reason:
-        replies = [*replies, *await start_handover(hub, conversation_id, reason)]
+        replies = [*replies, *await live.start_handover(hub, conversation_id, reason)]
     if not replies:
         # Rasa answered nothing: typically the action server failed. Never leave the customer in silence.
         with hub.session() as session:
-            replies = [_note(session, conversation_id, APOLOGY_ZH, role="bot", buttons=APOLOGY_BUTTONS)]
+            replies = [
+                transcript.record_note(
+                    session, conversation_id, APOLOGY_ZH, role="bot", buttons=APOLOGY_BUTTONS
+                )
+            ]
     return replies

@@ -8,7 +8,7 @@ channel (the agent sees it in the live transcript). The same happens when Rasa a
 with nothing (e.g. a handover that was closed while Rasa was unreachable left it paused).
 
 The wording is a copy of the ``domain.yml`` responses (same variants, same placeholders; the
-entity → slot renames of the slot mappings are applied). ``tests/test_handover_resend.py`` fails
+entity → slot renames of the slot mappings are applied). ``tests/channels/test_handover_resend.py`` fails
 when the two drift apart.
 """
 

@@ -4,10 +4,10 @@ One mechanism for everything the assistant says unprompted (premium reminders, t
 claim status changes): Rasa's ``trigger_intent`` with an ``EXTERNAL_*`` intent renders the
 wording from ``domain.yml``; the returned messages are delivered where the conversation lives:
 
-- ``telegram:<chat_id>``: Bot API ``sendMessage`` through python-telegram-bot (rate limited,
-  retried with backoff);
+- ``telegram:<chat_id>``: the sender ``bot.channels.telegram`` registered on the hub (Bot API
+  ``sendMessage`` through python-telegram-bot, rate limited, retried with backoff);
 - ``web:<session>``: the web chat's stored transcript, pushed to the open page (server-sent
-  events, ``bot.web.chat``);
+  events, ``bot.web.customer.chat``);
 - ``hotline:<call_id>``: the transcript only (the agent reads it out).
 
 Every delivered message is also recorded in the transcript, so agents see it.
@@ -22,11 +22,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot.channels import notices, transcript
-from bot.channels.hub import ChannelHub, channel_and_id, get_hub
+from bot.channels.hub import ChannelHub, channel_and_id
 from bot.channels.rasa_client import RasaUnavailable
 from bot.services import handover as handover_service
 
 __all__ = ["DeliveryFailed", "RasaUnavailable", "deliver", "notify_claim_update", "notify_conversation"]
+
+
+# Channels that deliver through a sender registered on the hub; on the others (web, hotline)
+# the transcript is the outbox and the page reads it.
+SENDER_CHANNELS = ("telegram",)
 
 
 class DeliveryFailed(Exception):
@@ -37,26 +42,26 @@ async def deliver(
     conversation_id: str,
     messages: list[dict[str, Any]],
     *,
+    hub: ChannelHub,
     role: str = "bot",
-    hub: ChannelHub | None = None,
 ) -> None:
     """Record ``messages`` (Rasa-shaped dicts: text, buttons, image) and send them on the channel."""
-    hub = hub or get_hub()
     channel, external_id = channel_and_id(conversation_id)
     if not messages:
         return
     with hub.session() as session:
         transcript.record_bot_messages(session, conversation_id, messages, role=role)
-    if channel == "telegram":
-        from bot.channels.telegram import send_with_bot
-
-        try:
-            await send_with_bot(hub, int(external_id), messages)
-        except DeliveryFailed:
-            raise
-        except Exception as exc:  # a Telegram error that survived the retries
-            raise DeliveryFailed(type(exc).__name__) from exc
-    # web and hotline: the transcript is the outbox; the page polls it.
+    sender = hub.senders.get(channel)
+    if sender is None:
+        if channel in SENDER_CHANNELS:
+            raise DeliveryFailed(f"{channel} is not configured (no sender registered)")
+        return
+    try:
+        await sender(external_id, messages)
+    except DeliveryFailed:
+        raise
+    except Exception as exc:  # a channel error that survived the retries
+        raise DeliveryFailed(type(exc).__name__) from exc
 
 
 async def notify_conversation(
@@ -64,7 +69,7 @@ async def notify_conversation(
     intent: str,
     entities: dict[str, Any] | None = None,
     *,
-    hub: ChannelHub | None = None,
+    hub: ChannelHub,
 ) -> list[dict[str, Any]]:
     """Trigger ``intent`` (an ``EXTERNAL_*`` intent) in the conversation and deliver the reply.
 
@@ -73,7 +78,6 @@ async def notify_conversation(
     Raises ``RasaUnavailable`` when Rasa (or the action server behind it) does not answer, and
     ``DeliveryFailed`` when the channel refuses the message; the caller decides what to do.
     """
-    hub = hub or get_hub()
     async with hub.lock(conversation_id):  # the same lock as the customer's turns and the hand-back
         with hub.session() as session:
             paused = handover_service.current(session, conversation_id) is not None
@@ -85,7 +89,7 @@ async def notify_conversation(
 
 
 async def notify_claim_update(
-    conversation_id: str, claim_number: str, status_zh: str, *, hub: ChannelHub | None = None
+    conversation_id: str, claim_number: str, status_zh: str, *, hub: ChannelHub
 ) -> list[dict[str, Any]]:
     """Tell the customer that their claim changed status (``EXTERNAL_claim_update``;
     wording in ``utter_claim_update``): e.g. ``status_zh="已审核通过,赔款将于3个工作日内到账"``."""

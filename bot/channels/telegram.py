@@ -1,8 +1,12 @@
 """The Telegram bridge (python-telegram-bot 22).
 
-Webhook mode when a public URL is configured: the app serves ``/telegram/webhook``, checks the
-``X-Telegram-Bot-Api-Secret-Token`` header in constant time (403 otherwise) and calls
-``setWebhook`` with that secret on start. Polling mode for local runs, when only a token is set.
+Webhook mode when a public URL is configured: the app serves ``/telegram/webhook``
+(``bot.web.customer.telegram``, which checks the ``X-Telegram-Bot-Api-Secret-Token`` header in
+constant time, 403 otherwise) and ``start_telegram`` calls ``setWebhook`` with that secret.
+Polling mode for local runs, when only a token is set.
+
+The bridge registers its sender on the hub (``register_sender``), so proactive messages
+(``bot.channels.outbound``) reach Telegram without importing this module.
 
 - Duplicate ``update_id``s are dropped: each accepted id is inserted into ``telegram_updates``
   (primary key) before it is handled, so a Telegram retry, a second replica or a restart never
@@ -17,15 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -48,6 +50,7 @@ from bot.config import Settings
 from bot.errors import DomainError
 from bot.models import TelegramCallback, TelegramUpdate
 from bot.models.base import utcnow
+from bot.services import uploads
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,8 +60,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 CALLBACK_MAX_BYTES = 64
 UPDATE_RETENTION = timedelta(days=7)
 START_PAYLOAD = "/greet"
-
-router = APIRouter()
+CHANNEL = "telegram"
 
 
 # ---------------------------------------------------------------- sending, with retries
@@ -130,20 +132,25 @@ async def send_messages(bot: Bot, hub: ChannelHub, chat_id: int, messages: list[
             await with_retry(partial(bot.send_message, chat_id, text or "请选择:", reply_markup=markup))
 
 
-async def send_with_bot(hub: ChannelHub, chat_id: int, messages: list[dict[str, Any]]) -> None:
-    """Send from outside an update (proactive messages): the app's bot, or a short-lived one."""
-    if hub.telegram_bot is not None:
-        await send_messages(hub.telegram_bot, hub, chat_id, messages)
-        return
-    settings = hub.settings
-    token = settings.telegram_token.get_secret_value()
-    if not token:
-        from bot.channels.outbound import DeliveryFailed
+class TelegramSender:
+    """Sends proactive messages: with the running bridge's bot, or a short-lived one (a process
+    without the bridge, e.g. the reminder command)."""
 
-        raise DeliveryFailed("telegram is not configured (no BOT_TELEGRAM_TOKEN)")
-    application = build_application(hub, settings, webhook=True)
-    async with application.bot as bot:
-        await send_messages(bot, hub, chat_id, messages)
+    def __init__(self, hub: ChannelHub, bot: Bot | None = None) -> None:
+        self.hub, self.bot = hub, bot
+
+    async def __call__(self, external_id: str, messages: list[dict[str, Any]]) -> None:
+        chat_id = int(external_id)
+        if self.bot is not None:
+            await send_messages(self.bot, self.hub, chat_id, messages)
+            return
+        application = build_application(self.hub, self.hub.settings, webhook=True)
+        async with application.bot as bot:
+            await send_messages(bot, self.hub, chat_id, messages)
+
+
+def register_sender(hub: ChannelHub, bot: Bot | None = None) -> None:
+    hub.register_sender(CHANNEL, TelegramSender(hub, bot))
 
 
 # ---------------------------------------------------------------- handlers
@@ -207,8 +214,6 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo or a document: store it, attach it to the conversation's claim or ticket, confirm."""
-    from bot.services import uploads
-
     message = update.message
     chat = update.effective_chat
     if message is None or chat is None:
@@ -301,7 +306,7 @@ async def start_telegram(hub: ChannelHub, settings: Settings) -> Application:
     webhook = bool(settings.public_url)
     application = build_application(hub, settings, webhook=webhook)
     await application.initialize()
-    hub.telegram_bot = application.bot
+    register_sender(hub, application.bot)
     if webhook:
         url = settings.public_url.rstrip("/") + WEBHOOK_PATH
         secret = settings.telegram_webhook_secret.get_secret_value()
@@ -328,35 +333,4 @@ async def stop_telegram(hub: ChannelHub, application: Application) -> None:
     if application.running:
         await application.stop()
     await application.shutdown()
-    hub.telegram_bot = None
-
-
-@router.post(WEBHOOK_PATH, include_in_schema=False)
-async def webhook(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    secret = settings.telegram_webhook_secret.get_secret_value().encode("utf-8")
-    given = request.headers.get(SECRET_HEADER, "").encode("utf-8")
-    if not secret or not hmac.compare_digest(given, secret):
-        return Response(status_code=403)
-    application = getattr(request.app.state, "telegram_app", None)
-    if application is None:
-        return Response(status_code=404)
-    try:
-        data = await request.json()
-        update = Update.de_json(data, application.bot)
-    except Exception:
-        return Response(status_code=400)
-    if update is None:
-        return Response(status_code=400)
-    await application.update_queue.put(update)
-    return Response(status_code=200)
-
-
-def seen_update(hub: ChannelHub, update_id: int) -> bool:
-    with hub.session() as session:
-        return (
-            session.scalars(
-                select(TelegramUpdate.update_id).where(TelegramUpdate.update_id == update_id)
-            ).first()
-            is not None
-        )
+    register_sender(hub)  # proactive messages still go out, through a short-lived bot

@@ -49,6 +49,22 @@ def record_bot_messages(
     return stored
 
 
+def record_note(
+    session: Session,
+    conversation_id: str,
+    text: str,
+    *,
+    role: str = "system",
+    buttons: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Record a message the app words itself; returns it Rasa-shaped, to send on the channel."""
+    msg: dict[str, Any] = {"recipient_id": conversation_id, "text": text}
+    if buttons:
+        msg["buttons"] = buttons
+    record_bot_messages(session, conversation_id, [msg], role=role)
+    return msg
+
+
 def history(session: Session, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[ChatMessage]:
     return list(
         session.scalars(

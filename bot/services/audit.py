@@ -16,7 +16,7 @@ from bot.models.base import utcnow
 GENESIS_HASH = "0" * 64
 
 
-def _canonical(value: Any) -> str:
+def canonical(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
@@ -31,7 +31,7 @@ def entry_digest(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> str:
-    body = _canonical(
+    body = canonical(
         [prev_hash, at.isoformat(), actor, action, object_type, object_id, customer_id, before, after]
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -58,8 +58,8 @@ def record(
     prev = session.scalars(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)).first()
     prev_hash = prev or GENESIS_HASH
     at = utcnow()
-    before_j = json.loads(_canonical(before)) if before is not None else None
-    after_j = json.loads(_canonical(after)) if after is not None else None
+    before_j = json.loads(canonical(before)) if before is not None else None
+    after_j = json.loads(canonical(after)) if after is not None else None
     entry = AuditEntry(
         at=at,
         actor=actor,
@@ -77,6 +77,22 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_view(
+    session: Session, actor: str, subject: tuple[str, str | int, int | None], view: dict[str, Any]
+) -> AuditEntry:
+    """A staff member saw personal data (masked or not); ``subject``: (object type, id, customer)."""
+    object_type, object_id, customer_id = subject
+    return record(
+        session,
+        actor=actor,
+        action="view_personal_data",
+        object_type=object_type,
+        object_id=object_id,
+        customer_id=customer_id,
+        after=view,
+    )
 
 
 def verify_chain(session: Session) -> int | None:

@@ -2,7 +2,7 @@
 
 A conversation id ``telegram:<chat>`` / ``web:<session>`` names the channel and the address; the
 verified customer is bound to it (created or moved to them) and the binding's
-``reminders_enabled`` flag is set. The reminder sender (bot/services/reminders.py) reads it.
+``reminders_enabled`` flag is set. The reminder job (bot/jobs/reminders.py) reads it.
 """
 
 from __future__ import annotations

@@ -1,41 +1,30 @@
-"""Premium reminders: 30, 15 and 7 days before the due date, on the due date, and once in the
-grace period, to policyholders who have a channel binding and have not opted out.
+"""Premium reminders, the database side: which reminders are due, and their records.
 
-Selection is set-based: one SQL query per stage finds every unpaid premium whose due date falls
-in that stage's window for the run date and that has no record for the stage yet. The windows
-tile the calendar, so a run that was missed is caught up by the next one with only the stage that
-is current (a customer never gets three stale reminders at once):
+Reminders go out 30, 15 and 7 days before the due date, on the due date, and once in the grace
+period, to policyholders who have a channel binding and have not opted out. Selection is
+set-based: one SQL query per stage finds every unpaid premium whose due date falls in that
+stage's window for the run date and that has no record for the stage yet. The windows tile the
+calendar, so a run that was missed is caught up by the next one with only the stage that is
+current (a customer never gets three stale reminders at once):
 
     d30: due in (D+15, D+30]   d15: due in (D+7, D+15]   d7: due in (D, D+7]
     d0:  due == D              grace: due < D <= due + grace_period_days
 
-Once per (premium, stage), crash-safe: the ``reminder_records`` row is inserted and COMMITTED
-before the message is sent (insert-then-send). A crash between the commit and the send can lose
-that one reminder but never repeat it, and the row stays as ``failed``/``sending`` for an operator
-to see; send-then-record would instead repeat it after such a crash, which the issue forbids
-("at most once"). Failures where nothing reached the customer (Rasa down) are marked ``retry:``
-and taken again by the next run; a channel refusal is final. A conversation paused for a human
-still gets the reminder, as a plain message (``bot.channels.notices``), so it counts as sent.
-
-Quiet hours (settings, local time): a run inside them sends nothing and the next hourly run
-after them sends what is due.
+``claim`` takes a (premium, stage) slot before sending and ``finish`` records the outcome; the
+sending itself is ``bot.jobs.reminders``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, literal, not_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.channels.hub import ChannelHub
 from bot.models import (
     Channel,
     ChannelBinding,
@@ -49,8 +38,6 @@ from bot.models import (
     ReminderStatus,
 )
 from bot.models.base import utcnow
-
-log = logging.getLogger(__name__)
 
 INTENT = "EXTERNAL_premium_reminder"
 UNPAID = (PremiumStatus.PENDING, PremiumStatus.FAILED)
@@ -89,36 +76,9 @@ class DueReminder:
         }
 
 
-@dataclass
-class RunReport:
-    on_date: date
-    deferred: bool = False
-    due: int = 0
-    sent: int = 0
-    failed: int = 0
-    skipped: int = 0
-    per_stage: dict[str, int] = field(default_factory=dict)
-
-    def summary_zh(self) -> str:
-        if self.deferred:
-            return f"{self.on_date}: 当前为免打扰时段,提醒顺延至下一次运行。"
-        return (
-            f"{self.on_date}: 待发送 {self.due} 条,已发送 {self.sent} 条,"
-            f"失败 {self.failed} 条,跳过 {self.skipped} 条。"
-        )
-
-
 def mask_policy_number(number: str) -> str:
     """``LF2023000123`` → ``LF2023****23``."""
     return number[:6] + "*" * max(len(number) - 8, 0) + number[-2:] if len(number) > 8 else number
-
-
-def in_quiet_hours(local: datetime, start_hour: int, end_hour: int) -> bool:
-    if start_hour == end_hour:
-        return False
-    if start_hour > end_hour:  # across midnight, e.g. 21 → 8
-        return local.hour >= start_hour or local.hour < end_hour
-    return start_hour <= local.hour < end_hour
 
 
 def _plus_days(session: Session, day_col: Any, days_col: Any) -> ColumnElement[Any]:
@@ -248,89 +208,3 @@ def finish(session: Session, item: DueReminder, status: ReminderStatus, detail: 
         .values(status=status, detail=detail, sent_at=utcnow() if status is ReminderStatus.SENT else None)
         .execution_options(synchronize_session=False)
     )
-
-
-async def send_one(hub: ChannelHub, item: DueReminder) -> ReminderStatus:
-    from bot.channels.outbound import DeliveryFailed, RasaUnavailable, notify_conversation
-
-    with hub.session() as session:
-        if not claim(session, item):
-            return ReminderStatus.SKIPPED
-    detail: str | None
-    try:
-        messages = await notify_conversation(item.conversation_id, INTENT, item.entities(), hub=hub)
-    except RasaUnavailable:
-        status, detail = ReminderStatus.FAILED, RETRY_PREFIX + "rasa unavailable"
-    except DeliveryFailed as exc:
-        status, detail = ReminderStatus.FAILED, f"delivery failed: {exc}"[:255]
-    else:
-        if messages:
-            status, detail = ReminderStatus.SENT, None
-        else:  # nothing rendered at all (no template for the intent): try again next run
-            status, detail = ReminderStatus.FAILED, RETRY_PREFIX + "no messages rendered"
-    with hub.session() as session:
-        finish(session, item, status, detail)
-    return status
-
-
-async def run_reminders(
-    hub: ChannelHub, on_date: date | None = None, now: datetime | None = None
-) -> RunReport:
-    """Send what is due on ``on_date`` (default: today, local time) unless it is quiet hours."""
-    settings = hub.settings
-    tz = ZoneInfo(settings.timezone)
-    now = now or utcnow()
-    local = now.astimezone(tz)
-    report = RunReport(on_date=on_date or local.date())
-    if in_quiet_hours(local, settings.reminder_quiet_start_hour, settings.reminder_quiet_end_hour):
-        report.deferred = True
-        return report
-    with hub.session() as session:
-        due = select_due(session, report.on_date)
-    report.due = len(due)
-    for item in due:
-        status = await send_one(hub, item)
-        report.per_stage[item.stage.value] = report.per_stage.get(item.stage.value, 0) + 1
-        if status is ReminderStatus.SENT:
-            report.sent += 1
-        elif status is ReminderStatus.FAILED:
-            report.failed += 1
-        else:
-            report.skipped += 1
-    log.info("premium reminders: %s", report.summary_zh())
-    return report
-
-
-_job_lock = asyncio.Lock()
-
-
-async def scheduled_run(hub: ChannelHub) -> None:
-    if _job_lock.locked():
-        return
-    async with _job_lock:
-        try:
-            await run_reminders(hub)
-        except Exception:
-            log.exception("premium reminder run failed")
-
-
-def start_scheduler(hub: ChannelHub) -> Any:
-    """Hourly (so a run deferred by quiet hours goes out at their end), and once right after start
-    to catch up on what a stopped app missed."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-    tz = ZoneInfo(hub.settings.timezone)
-    scheduler = AsyncIOScheduler(timezone=tz)
-    scheduler.add_job(
-        scheduled_run,
-        "cron",
-        minute=5,
-        args=[hub],
-        id="premium-reminders",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        next_run_time=datetime.now(tz) + timedelta(seconds=2),
-    )
-    scheduler.start()
-    return scheduler

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -17,10 +17,19 @@ from sqlalchemy.orm import Session
 
 from bot.models import Claim, Ticket, TicketType
 from bot.models.base import utcnow
-from bot.services import transcripts
 from bot.services.tickets.rules import OPEN_STATUSES
 
 FALLBACK_INTENTS = {"nlu_fallback"}
+
+
+class TrackerEvents(Protocol):
+    """Rasa's tracker store, read-only (``bot.channels.tracker_transcripts.TrackerStore``)."""
+
+    def user_events(self, since_ts: float) -> list[tuple[str, float, str | None]]: ...
+
+    def fallback_actions(self, since_ts: float) -> list[tuple[str, float]]: ...
+
+
 HUMAN_TICKET_TYPES = (TicketType.HUMAN_HANDOVER, TicketType.COMPLAINT)
 
 
@@ -49,11 +58,11 @@ def ticket_figures(session: Session) -> dict[str, Any]:
 
 
 def conversation_figures(
-    session: Session, tracker_url: str, *, days: int = 30, tz: str = "Asia/Shanghai"
+    session: Session, tracker: TrackerEvents, *, days: int = 30, tz: str = "Asia/Shanghai"
 ) -> dict[str, Any]:
     zone = ZoneInfo(tz)
     since = datetime.now(timezone.utc) - timedelta(days=days)
-    events = transcripts.user_events(tracker_url, since.timestamp())
+    events = tracker.user_events(since.timestamp())
     per_day: Counter[str] = Counter()
     first_day: dict[str, str] = {}
     intents: Counter[str] = Counter()
@@ -68,7 +77,7 @@ def conversation_figures(
             fallback_msgs += 1
     for day in first_day.values():
         per_day[day] += 1
-    fallback_msgs += len(transcripts.fallback_actions(tracker_url, since.timestamp()))
+    fallback_msgs += len(tracker.fallback_actions(since.timestamp()))
     total_msgs = sum(intents.values())
     conversations = set(first_day)
     human = set()

@@ -1,4 +1,5 @@
-"""The app factory. Engines and clients are created here, never at import time."""
+"""The app factory: the one place that registers every router, static mount and error handler.
+Engines and clients are created here, never at import time."""
 
 from __future__ import annotations
 
@@ -7,24 +8,66 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels import runtime as channels_runtime
+from bot.channels import telegram
+from bot.channels.factory import build_hub
+from bot.channels.hub import ChannelHub
 from bot.config import Settings, get_settings
 from bot.db import make_engine
 from bot.errors import DomainError
-from bot.web import health
-from bot.web.docs import install_docs
+from bot.jobs import scheduler
+from bot.web import docs, health
+from bot.web.customer import chat
+from bot.web.customer import telegram as telegram_webhook
+from bot.web.staff import agent, api_tickets, auth, desk, live, reports
+from bot.web.templating import STATIC_DIR
+
+ROUTERS = [
+    health.router,
+    docs.router,
+    chat.router,  # the web chat
+    live.router,  # the live handover queue
+    telegram_webhook.router,
+    auth.router,  # staff login
+    desk.router,  # the ticket desk (/desk)
+    api_tickets.router,  # its JSON API (/api)
+    agent.router,  # the agent console (/agent)
+    agent.api_router,
+    reports.router,
+]
+STATIC_MOUNTS = [  # (path, directory, name)
+    ("/static/swagger", docs.SWAGGER_DIR, "swagger"),
+    ("/chat/static", str(STATIC_DIR / "chat"), "chat-static"),
+    ("/staff-static", str(STATIC_DIR / "staff"), "staff-static"),
+]
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse({"code": exc.code, "message": exc.message_zh}, status_code=exc.http_status)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The Telegram bridge and the reminder scheduler run with the app."""
-    await channels_runtime.startup(app)
+    """The Telegram bridge (when a token is set) and the reminder scheduler run with the app."""
+    hub: ChannelHub = app.state.hub
+    settings: Settings = app.state.settings
+    if settings.telegram_token.get_secret_value():
+        app.state.telegram_app = await telegram.start_telegram(hub, settings)
+    if settings.reminder_scheduler_enabled:
+        app.state.reminder_scheduler = scheduler.start(hub)
     try:
         yield
     finally:
-        await channels_runtime.shutdown(app)
+        if app.state.reminder_scheduler is not None:
+            scheduler.stop(app.state.reminder_scheduler)
+            app.state.reminder_scheduler = None
+        if app.state.telegram_app is not None:
+            await telegram.stop_telegram(hub, app.state.telegram_app)
+            app.state.telegram_app = None
+        await hub.rasa.aclose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -36,23 +79,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
         docs_url=None,  # served by bot.web.docs from local files: no CDN at run time
         redoc_url=None,
+        exception_handlers={DomainError: _domain_error, **auth.EXCEPTION_HANDLERS},
     )
     engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
-
-    @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"code": exc.code, "message": exc.message_zh}, status_code=exc.http_status)
-
-    app.include_router(health.router)
-    install_docs(app)
-    channels_runtime.install(app)  # web chat, live handover queue, Telegram webhook
-
-    # Staff side: login, ticket desk (/desk), agent console (/agent), JSON API (/api), reports.
-    from bot.web.desk import include_staff
-
-    include_staff(app)
-
+    app.state.hub = build_hub(settings, app.state.sessionmaker)
+    app.state.telegram_app = None
+    app.state.reminder_scheduler = None
+    for router in ROUTERS:
+        app.include_router(router)
+    for path, directory, name in STATIC_MOUNTS:
+        app.mount(path, StaticFiles(directory=directory), name=name)
     return app

@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+
+from bot.web.deps import SettingsDep, TransactionsDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Health of the app and the processes behind it")
-async def healthz(request: Request) -> JSONResponse:
-    settings = request.app.state.settings
+async def healthz(settings: SettingsDep, tx: TransactionsDep) -> JSONResponse:
     checks: dict[str, Any] = {}
 
     try:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        with tx() as session:
+            session.execute(text("SELECT 1"))
         checks["database"] = {"ok": True}
     except Exception as exc:  # report, never raise
         checks["database"] = {"ok": False, "error": type(exc).__name__}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.db import make_engine
 from tests.conftest import upgrade
-from tests.desk_support import Notifier, World
+from tests.desk_support import Notifier, World, use_notifier
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -66,7 +66,7 @@ def desk_site(tmp_path: Path) -> Iterator[DeskSite]:
         telegram_token="",
     )
     app = create_app(settings)
-    app.state.ticket_notifier = Notifier()
+    use_notifier(app, Notifier())
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.models import Beneficiary
 from tests.browser.conftest import DeskSite
-from tests.desk_support import PASSWORD
+from tests.desk_support import PASSWORD, notifier_of, use_rasa
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/desk-screens")
@@ -78,7 +78,7 @@ def test_beneficiary_change_maker_checker_in_the_browser(desk_site: DeskSite, br
     with site.session() as s:
         names = set(s.scalars(select(Beneficiary.name).where(Beneficiary.policy_id == site.world.policy.id)))
     assert names == {"张晓明", "李秀英"}
-    assert site.app.state.ticket_notifier.calls[-1][2]["ticket_status_text"] == "approved"
+    assert notifier_of(site.app).calls[-1][2]["ticket_status_text"] == "approved"
 
 
 def test_processor_cannot_approve_own_work_after_reviewer_view(desk_site: DeskSite, browser: Any) -> None:
@@ -154,7 +154,7 @@ def test_agent_console_call_to_ticket_with_a_fake_rasa(desk_site: DeskSite, brow
             json={"latest_message": {"intent": {"name": "inform", "confidence": 0.87}}, "slots": slots},
         )
 
-    site.app.state.rasa_transport = httpx.MockTransport(handler)
+    use_rasa(site.app, handler)
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
     log_in(page, site, "agent_li")

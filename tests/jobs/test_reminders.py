@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import make_engine
+from bot.jobs.reminders import in_quiet_hours, run_reminders
 from bot.models import (
     Channel,
     ChatMessage,
@@ -25,7 +26,7 @@ from bot.models import (
     ReminderStage,
     ReminderStatus,
 )
-from bot.services.reminders import in_quiet_hours, run_reminders, select_due
+from bot.services.reminders import select_due
 from tests.channel_support import (
     FakeRasa,
     ServerThread,
@@ -41,7 +42,7 @@ from tests.channel_support import (
     utc,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Every test works in its own stretch of the calendar, so the shared database never mixes them.
 _years = count(2040)
 

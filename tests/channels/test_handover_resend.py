@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.channels import notices
 from bot.channels.outbound import notify_claim_update, notify_conversation
 from bot.channels.rasa_client import RasaClient
+from bot.jobs.reminders import run_reminders
 from bot.models import (
     Channel,
     ChatMessage,
@@ -31,7 +32,6 @@ from bot.models import (
     TicketType,
 )
 from bot.services import handover as handover_service
-from bot.services.reminders import run_reminders
 from bot.services.staff import create_user
 from bot.services.tickets.create import create_ticket
 from bot.web.app import create_app
@@ -53,7 +53,7 @@ from tests.channel_support import (
     utc,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 H = {"X-Chat-Request": "1"}
 DOCS_NOTE = "您好,为继续办理您的业务(工单号 {number}),还需要您补充以下材料:驾驶证、行驶证。"
 
@@ -216,7 +216,7 @@ def test_a_claim_update_reaches_a_paused_telegram_chat_once(engine, tmp_path) ->
         assert fake.triggered == []
 
         # handed back (as the live page does): the next update is Rasa's again, the first is not repeated
-        from bot.channels.inbound import end_handover
+        from bot.channels.live import end_handover
 
         asyncio.run(end_handover(hub, handover_id))
         asyncio.run(notify_conversation(conversation, "EXTERNAL_claim_update", {"x": "1"}, hub=hub))

@@ -1,83 +1,35 @@
-"""The ticket desk pages under ``/desk``: the queue, the ticket page and its action forms, audit.
-
-``include_staff(app)`` wires everything staff-facing: login, the desk, the JSON API, the agent
-console and the reports.
-"""
+"""The ticket desk pages under ``/desk``: the queue, the ticket page and its action forms, audit."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import Session
 
 from bot import labels_zh
+from bot.channels.tracker_transcripts import TrackerStore
 from bot.errors import DomainError, InvalidInput, PermissionDenied
-from bot.labels_zh import TEAM_LABELS_ZH
-from bot.models import StaffRole, StaffUser, Team, TicketPriority, TicketStatus, TicketType
-from bot.services import audit
+from bot.labels_zh import EVENT_LABELS_ZH, PAYLOAD_LABELS_ZH, PRIORITY_LABELS_ZH, TEAM_LABELS_ZH
+from bot.models import StaffRole, Team, TicketPriority, TicketStatus, TicketType
+from bot.services import audit, desk_lookups
 from bot.services.staff import team_members
 from bot.services.tickets import access, notify, queries, workflow
-from bot.services.transcripts import transcript
-from bot.web import auth
-from bot.web.api_tickets import _staff_by_username, parse_filters
-from bot.web.auth import check_csrf_value, get_session, page_user, staff_context, templates
-from bot.web.staff_common import audit_view, notify_and_record, tx
+from bot.web.deps import (
+    DeskPageUser,
+    NotifierDep,
+    SessionDep,
+    SettingsDep,
+    SupervisorPageUser,
+    TransactionsDep,
+)
+from bot.web.staff.cookies import check_csrf_value, staff_context
+from bot.web.staff.filters import parse_filters
+from bot.web.staff.notifications import audit_view, notify_and_record
+from bot.web.templating import templates
 
 R = StaffRole
-DESK_ROLES = (R.PROCESSOR, R.REVIEWER, R.SUPERVISOR)
-STATIC_DIR = Path(__file__).resolve().parent / "static" / "staff"
-
-PRIORITY_LABELS_ZH = {
-    TicketPriority.LOW: "低",
-    TicketPriority.NORMAL: "普通",
-    TicketPriority.HIGH: "高",
-    TicketPriority.URGENT: "紧急",
-}
-EVENT_LABELS_ZH = {
-    "created": "创建工单",
-    "take": "领取",
-    "assign": "分派",
-    "comment": "备注",
-    "request_documents": "要求补充材料",
-    "resume": "恢复处理",
-    "process": "经办完成,提交复核",
-    "approve": "审批通过",
-    "reject": "驳回",
-    "close": "关闭",
-    "notified": "通知客户",
-    "routed": "转交小组",
-    "document": "收到材料",
-}
-PAYLOAD_LABELS_ZH = {
-    "kind": "业务",
-    "policy_number": "保单号",
-    "customer_id": "客户编号",
-    "before": "变更前",
-    "after": "变更后",
-    "changed": "变更项",
-    "account_holder": "账户户名",
-    "opened_by": "创建坐席",
-    "beneficiaries": "新受益人",
-    "name": "姓名",
-    "relationship": "与被保险人关系",
-    "id_number": "身份证号",
-    "share_pct": "受益比例(%)",
-    "order": "受益顺序",
-    "mobile": "手机号",
-    "email": "电子邮箱",
-    "address": "联系地址",
-    "bank_name": "开户行",
-    "bank_account": "银行账号",
-    "reason": "原因",
-    "description": "描述",
-    "note": "说明",
-    "changes": "变更内容",
-}
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,9 +47,7 @@ def labels() -> dict[str, Any]:
 
 
 @router.get("/desk", response_class=HTMLResponse)
-def queue_page(
-    request: Request, user: StaffUser = Depends(page_user(*DESK_ROLES)), db: Session = Depends(get_session)
-) -> Response:
+def queue_page(request: Request, user: DeskPageUser, db: SessionDep) -> Response:
     error = None
     try:
         filters = parse_filters(request.query_params)
@@ -138,10 +88,11 @@ def queue_page(
 def ticket_page(
     number: str,
     request: Request,
+    user: DeskPageUser,
+    db: SessionDep,
+    settings: SettingsDep,
     notice: str = "",
     error: str = "",
-    user: StaffUser = Depends(page_user(*DESK_ROLES)),
-    db: Session = Depends(get_session),
 ) -> Response:
     try:
         ticket = access.load_for(db, user, number)
@@ -162,7 +113,7 @@ def ticket_page(
             request,
             user,
             t=detail,
-            transcript=transcript(request.app.state.settings.tracker_database_url, ticket.conversation_id),
+            transcript=TrackerStore(settings.tracker_database_url).transcript(ticket.conversation_id),
             actions=access.allowed_actions(user, ticket),
             members=members,
             notice=notice[:300],
@@ -181,7 +132,9 @@ def _back(number: str, **params: str) -> RedirectResponse:
 async def ticket_action(
     number: str,
     request: Request,
-    user: StaffUser = Depends(page_user(*DESK_ROLES)),
+    user: DeskPageUser,
+    tx: TransactionsDep,
+    notifier: NotifierDep,
 ) -> Response:
     form = await request.form()
     check_csrf_value(request, str(form.get("csrf_token") or ""))
@@ -189,12 +142,14 @@ async def ticket_action(
     note = str(form.get("note") or "")
     spec: dict[str, Any] | None = None
     try:
-        with tx(request) as db:
+        with tx() as db:
             ticket = access.load_for(db, user, number, for_update=True)
             if action == "take":
                 workflow.take(db, user, ticket)
             elif action == "assign":
-                workflow.assign(db, user, ticket, _staff_by_username(db, str(form.get("assignee") or "")))
+                workflow.assign(
+                    db, user, ticket, desk_lookups.staff_by_username(db, str(form.get("assignee") or ""))
+                )
             elif action == "comment":
                 workflow.comment(db, user, ticket, note)
             elif action == "request_documents":
@@ -222,7 +177,7 @@ async def ticket_action(
                 raise InvalidInput(action)
     except DomainError as exc:
         return _back(number, error=exc.message_zh)
-    result = await notify_and_record(request, spec)
+    result = await notify_and_record(tx, notifier, spec)
     label = labels_zh.ACTION_LABELS_ZH.get(action, {"comment": "备注", "notify": "通知"}.get(action, action))
     notice = f"已完成:{label}。"
     if result is not None:
@@ -231,27 +186,9 @@ async def ticket_action(
 
 
 @router.get("/desk/audit", response_class=HTMLResponse)
-def audit_page(
-    request: Request,
-    verify: str = "",
-    user: StaffUser = Depends(page_user(R.SUPERVISOR)),
-    db: Session = Depends(get_session),
-) -> Response:
+def audit_page(request: Request, user: SupervisorPageUser, db: SessionDep, verify: str = "") -> Response:
     result = None
     if verify:
         broken = audit.verify_chain(db)
         result = {"intact": broken is None, "broken": broken}
     return templates.TemplateResponse(request, "desk/audit.html", staff_context(request, user, result=result))
-
-
-def include_staff(app: FastAPI) -> None:
-    """Login, desk pages, the JSON API, the agent console and reports."""
-    from bot.web import agent, api_tickets, reports
-
-    auth.install(app)
-    app.include_router(router)
-    app.include_router(api_tickets.router)
-    app.include_router(agent.router)
-    app.include_router(agent.api_router)
-    app.include_router(reports.router)
-    app.mount("/staff-static", StaticFiles(directory=str(STATIC_DIR)), name="staff-static")

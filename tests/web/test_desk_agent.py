@@ -15,7 +15,7 @@ from bot.models import AuditEntry, Team, TicketType, VerifiedSession
 from bot.models.base import utcnow
 from bot.services.tickets.create import get_by_number
 from tests import desk_support
-from tests.desk_support import StaffClient, World
+from tests.desk_support import StaffClient, World, use_rasa
 
 app, login, world = desk_support.app, desk_support.login, desk_support.world  # fixtures
 
@@ -67,7 +67,7 @@ class FakeRasa:
 @pytest.fixture
 def rasa(app: Any) -> FakeRasa:
     fake = FakeRasa()
-    app.state.rasa_transport = httpx.MockTransport(fake.handler)
+    use_rasa(app, fake.handler)
     return fake
 
 

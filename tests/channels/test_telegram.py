@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.rasa_client import RasaClient
+from bot.jobs.reminders import run_reminders
 from bot.models import Channel, Document, ReminderRecord, ReminderStatus
-from bot.services.reminders import run_reminders
 from bot.web.app import create_app
 from tests.channel_support import (
     JPEG,

@@ -6,7 +6,7 @@ one browser can never read or write another session's conversation. Writes also 
 ``X-Chat-Request`` header, which a cross-site form cannot send. The transcript lives on the
 server (``chat_messages``), so the history survives a reload. Messages the assistant or an agent
 sends on their own (reminders, ticket and claim updates, live handover) are pushed to the page by
-``/chat/api/stream`` (server-sent events, ``bot.web.sse``); the page polls slowly only where
+``/chat/api/stream`` (server-sent events, ``bot.web.customer.sse``); the page polls slowly only where
 EventSource is unavailable.
 """
 
@@ -14,22 +14,21 @@ from __future__ import annotations
 
 import logging
 import secrets
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, Field
 
 from bot.channels import inbound, transcript
-from bot.channels.hub import ChannelHub
 from bot.config import Settings
 from bot.errors import DomainError
 from bot.services import handover as handover_service
 from bot.services import uploads
-from bot.web import sse
+from bot.web.customer import sse
+from bot.web.deps import HubDep, SettingsDep, Transactions, TransactionsDep
+from bot.web.templating import templates
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ WRITE_HEADER = "X-Chat-Request"
 COOKIE_MAX_AGE = 30 * 24 * 3600
 MAX_TEXT = 1000
 HISTORY_LIMIT = 200
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 _FALLBACK_SECRET = secrets.token_urlsafe(32)
 
 router = APIRouter()
@@ -73,15 +71,9 @@ def _check_write(request: Request) -> str:
     return _conversation(request)
 
 
-def _hub(request: Request) -> ChannelHub:
-    hub: ChannelHub = request.app.state.hub
-    return hub
-
-
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
-async def chat_page(request: Request) -> HTMLResponse:
-    settings: Settings = request.app.state.settings
-    response = TEMPLATES.TemplateResponse(
+async def chat_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    response = templates.TemplateResponse(
         request,
         "chat/index.html",
         {"max_bytes": settings.upload_max_bytes, "max_mb": settings.upload_max_bytes // (1024 * 1024)},
@@ -105,8 +97,8 @@ async def chat_page(request: Request) -> HTMLResponse:
     return response
 
 
-def _state(hub: ChannelHub, conversation_id: str, after: int) -> dict[str, Any]:
-    with hub.session() as session:
+def _state(tx: Transactions, conversation_id: str, after: int) -> dict[str, Any]:
+    with tx() as session:
         rows = transcript.history(session, conversation_id, after, limit=HISTORY_LIMIT)
         messages = [transcript.to_json(m) for m in rows]
         handover = handover_service.current(session, conversation_id)
@@ -117,9 +109,9 @@ def _state(hub: ChannelHub, conversation_id: str, after: int) -> dict[str, Any]:
 
 
 @router.get("/chat/api/history")
-async def history(request: Request, after: int = 0) -> JSONResponse:
+async def history(request: Request, tx: TransactionsDep, after: int = 0) -> JSONResponse:
     conversation_id = _conversation(request)
-    return JSONResponse(_state(_hub(request), conversation_id, max(after, 0)))
+    return JSONResponse(_state(tx, conversation_id, max(after, 0)))
 
 
 class _ChatFeed:
@@ -128,12 +120,12 @@ class _ChatFeed:
 
     _UNSENT = object()
 
-    def __init__(self, hub: ChannelHub, conversation_id: str, after: int) -> None:
-        self.hub, self.conversation_id, self.last = hub, conversation_id, after
+    def __init__(self, tx: Transactions, conversation_id: str, after: int) -> None:
+        self.tx, self.conversation_id, self.last = tx, conversation_id, after
         self.handover: object = self._UNSENT
 
     def poll(self) -> tuple[list[str], bool]:
-        state = _state(self.hub, self.conversation_id, self.last)
+        state = _state(self.tx, self.conversation_id, self.last)
         messages = state["messages"]
         if not messages and state["handover"] == self.handover:
             return [], False
@@ -145,10 +137,10 @@ class _ChatFeed:
 
 
 @router.get("/chat/api/stream")
-async def stream(request: Request, after: int = 0) -> sse.EventStreamResponse:
+async def stream(request: Request, tx: TransactionsDep, after: int = 0) -> sse.EventStreamResponse:
     """This session's conversation as server-sent events (the cookie alone names it)."""
     conversation_id = _conversation(request)
-    feed = _ChatFeed(_hub(request), conversation_id, sse.resume_after(request, after))
+    feed = _ChatFeed(tx, conversation_id, sse.resume_after(request, after))
     return sse.EventStreamResponse(sse.event_stream([conversation_id], feed.poll))
 
 
@@ -161,31 +153,31 @@ class ChatIn(BaseModel):
 
 
 @router.post("/chat/api/message")
-async def message(request: Request, body: ChatIn) -> JSONResponse:
+async def message(request: Request, body: ChatIn, hub: HubDep, tx: TransactionsDep) -> JSONResponse:
     conversation_id = _check_write(request)
-    hub = _hub(request)
     text = body.text.strip()
     if not text:
         raise HTTPException(status_code=422, detail="empty")
     async with hub.lock(conversation_id):
         await inbound.handle_customer_message(hub, conversation_id, text, shown_text=body.shown)
-    return JSONResponse(_state(hub, conversation_id, max(body.after, 0)))
+    return JSONResponse(_state(tx, conversation_id, max(body.after, 0)))
 
 
 @router.post("/chat/api/upload")
 async def upload(
     request: Request,
+    hub: HubDep,
+    tx: TransactionsDep,
+    settings: SettingsDep,
     file: UploadFile = File(...),
     doc: str | None = Form(default=None, max_length=64),
     after: int = Form(default=0),
 ) -> JSONResponse:
     conversation_id = _check_write(request)
-    hub = _hub(request)
-    settings: Settings = request.app.state.settings
     data = await file.read(settings.upload_max_bytes + 1)
     name = uploads.safe_display_name(file.filename)
     async with hub.lock(conversation_id):
-        with hub.session() as session:
+        with tx() as session:
             transcript.record(session, conversation_id, "customer", f"[文件] {name}", {"attachment": name})
             try:
                 result = uploads.receive_document(
@@ -202,8 +194,8 @@ async def upload(
             except DomainError as exc:
                 reply, status = exc.message_zh, exc.http_status
         # the file is stored (or refused) in its own transaction; the reply is recorded after it
-        with hub.session() as session:
+        with tx() as session:
             transcript.record(session, conversation_id, "bot", reply)
-    state = _state(hub, conversation_id, max(after, 0))
+    state = _state(tx, conversation_id, max(after, 0))
     state["ok"] = status == 200
     return JSONResponse(state, status_code=200 if status == 200 else status)

@@ -1,4 +1,6 @@
-"""Read conversations from Rasa's SQL tracker store (the ``events`` table).
+"""Read conversations from Rasa's SQL tracker store (the ``events`` table): what the assistant
+and the customer said as Rasa recorded it. (``bot.channels.transcript`` is the app's own
+transcript of every channel.)
 
 Columns used: sender_id, type_name, timestamp (epoch seconds), intent_name, action_name, data (JSON).
 A missing file or table gives an empty transcript, never an error: the desk must work before Rasa
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -127,3 +130,19 @@ def fallback_actions(url: str, since_ts: float) -> list[tuple[str, float]]:
         {"since": since_ts},
     )
     return [(str(s), float(t or 0)) for s, t in rows]
+
+
+@dataclass(frozen=True)
+class TrackerStore:
+    """Rasa's tracker store at ``url``, read-only (what ``bot.services.reports`` reads through)."""
+
+    url: str
+
+    def transcript(self, sender_id: str | None, limit: int = 500) -> list[dict[str, Any]]:
+        return transcript(self.url, sender_id, limit)
+
+    def user_events(self, since_ts: float) -> list[tuple[str, float, str | None]]:
+        return user_events(self.url, since_ts)
+
+    def fallback_actions(self, since_ts: float) -> list[tuple[str, float]]:
+        return fallback_actions(self.url, since_ts)

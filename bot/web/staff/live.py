@@ -1,52 +1,47 @@
 """The live queue at ``/agent/live``: conversations handed to a human, and the agent's side of them.
 
 Agents (and supervisors) accept a waiting conversation, read its transcript, reply (the reply
-reaches the customer on their own channel) and hand it back to the assistant, which resumes.
-Staff login and CSRF come from ``bot.web.auth``. The page gets the queue and the open
-conversation pushed by ``/agent/live/api/stream`` (server-sent events, ``bot.web.sse``).
+reaches the customer on their own channel) and hand it back to the assistant, which resumes
+(``bot.channels.live``). Staff login and CSRF come from ``bot.web.deps``. The page gets the queue
+and the open conversation pushed by ``/agent/live/api/stream`` (server-sent events,
+``bot.web.customer.sse``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from bot.channels import inbound, push, transcript
-from bot.channels.hub import ChannelHub
-from bot.channels.outbound import DeliveryFailed, deliver
+from bot.channels import live, push, transcript
+from bot.channels.outbound import DeliveryFailed
 from bot.errors import PermissionDenied
-from bot.labels_zh import HANDOVER_REASON_ZH
+from bot.labels_zh import HANDOVER_CHANNEL_ZH, HANDOVER_REASON_ZH, HANDOVER_STATUS_ZH
 from bot.masking import mask_name
-from bot.models import Customer, Handover, HandoverStatus, StaffRole, StaffUser, Ticket
+from bot.models import Customer, Handover, HandoverStatus, Ticket
 from bot.services import handover as handover_service
 from bot.services import staff
-from bot.web import sse
-from bot.web.auth import ApiUnauthenticated, api_user, page_user, read_session, staff_context
-from bot.web.chat import TEMPLATES
+from bot.web.customer import sse
+from bot.web.deps import CONSOLE_ROLES, ConsoleApiUser, ConsolePageUser, HubDep, Transactions, TransactionsDep
+from bot.web.staff.cookies import ApiUnauthenticated, read_session, staff_context
+from bot.web.templating import templates
 
 router = APIRouter()
-ROLES = (StaffRole.AGENT, StaffRole.SUPERVISOR)
-CHANNEL_ZH = {"telegram": "Telegram", "web": "网页在线客服", "hotline": "热线"}
-STATUS_ZH = {"waiting": "等待接入", "active": "服务中", "closed": "已交还"}
+NOT_FOUND = {"code": "not_found", "message": "未找到该会话。"}
 
 
-def _hub(request: Request) -> ChannelHub:
-    hub: ChannelHub = request.app.state.hub
-    return hub
-
-
-def _card(session: Any, h: Handover) -> dict[str, Any]:
+def _card(session: Session, h: Handover) -> dict[str, Any]:
     customer = session.get(Customer, h.customer_id) if h.customer_id else None
     ticket = session.get(Ticket, h.ticket_id) if h.ticket_id else None
     channel = h.conversation_id.split(":", 1)[0]
     return {
         "id": h.id,
         "status": h.status.value,
-        "status_zh": STATUS_ZH[h.status.value],
-        "channel_zh": CHANNEL_ZH.get(channel, channel),
+        "status_zh": HANDOVER_STATUS_ZH[h.status.value],
+        "channel_zh": HANDOVER_CHANNEL_ZH.get(channel, channel),
         "reason_zh": HANDOVER_REASON_ZH.get(h.reason, h.reason),
         "customer": mask_name(customer.name) if customer else "未核验身份的客户",
         "ticket": ticket.number if ticket else None,
@@ -56,32 +51,32 @@ def _card(session: Any, h: Handover) -> dict[str, Any]:
 
 
 @router.get("/agent/live", response_class=HTMLResponse, include_in_schema=False)
-async def live_page(request: Request, user: StaffUser = Depends(page_user(*ROLES))) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "chat/live.html", staff_context(request, user))
+async def live_page(request: Request, user: ConsolePageUser) -> HTMLResponse:
+    return templates.TemplateResponse(request, "chat/live.html", staff_context(request, user))
 
 
 @router.get("/agent/live/api/queue")
-async def queue(request: Request, _user: StaffUser = Depends(api_user(*ROLES))) -> JSONResponse:
-    with _hub(request).session() as session:
+async def queue(_user: ConsoleApiUser, tx: TransactionsDep) -> JSONResponse:
+    with tx() as session:
         items = _queue_cards(session)
     return JSONResponse({"items": items})
 
 
 @router.get("/agent/live/api/{handover_id}/messages")
 async def messages(
-    request: Request, handover_id: int, after: int = 0, _user: StaffUser = Depends(api_user(*ROLES))
+    handover_id: int, _user: ConsoleApiUser, tx: TransactionsDep, after: int = 0
 ) -> JSONResponse:
-    with _hub(request).session() as session:
+    with tx() as session:
         h = session.get(Handover, handover_id)
         if h is None:
-            return JSONResponse({"code": "not_found", "message": "未找到该会话。"}, status_code=404)
+            return JSONResponse(NOT_FOUND, status_code=404)
         rows = transcript.history(session, h.conversation_id, max(after, 0), limit=500)
         return JSONResponse(
             {"handover": _card(session, h), "messages": [transcript.to_json(m) for m in rows]}
         )
 
 
-def _queue_cards(session: Any) -> list[dict[str, Any]]:
+def _queue_cards(session: Session) -> list[dict[str, Any]]:
     return [_card(session, h) for h in handover_service.live_queue(session)]
 
 
@@ -91,15 +86,15 @@ class _LiveFeed:
 
     LIMIT = 500
 
-    def __init__(self, hub: ChannelHub, handover_id: int | None, after: int) -> None:
-        self.hub, self.handover_id, self.last = hub, handover_id, after
+    def __init__(self, tx: Transactions, handover_id: int | None, after: int) -> None:
+        self.tx, self.handover_id, self.last = tx, handover_id, after
         self.queue: list[dict[str, Any]] | None = None
         self.card: dict[str, Any] | None = None
 
     def poll(self) -> tuple[list[str], bool]:
         events: list[str] = []
         more = False
-        with self.hub.session() as session:
+        with self.tx() as session:
             queue = _queue_cards(session)
             if queue != self.queue:
                 self.queue = queue
@@ -117,39 +112,35 @@ class _LiveFeed:
         return events, more
 
 
-def _stream_user(hub: ChannelHub, request: Request) -> None:
+def _stream_user(tx: Transactions, request: Request) -> None:
     """``api_user`` by hand: a dependency with ``yield`` (its DB session) would stay open for the
     whole stream, so the check runs in its own short session before the stream starts."""
     data = read_session(request)
-    with hub.session() as session:
+    with tx() as session:
         user = staff.get_active(session, int(data["uid"])) if data else None
         if user is None:
             raise ApiUnauthenticated()
-        if user.role not in ROLES:
+        if user.role not in CONSOLE_ROLES:
             raise PermissionDenied("role")
 
 
 @router.get("/agent/live/api/stream")
-async def stream(request: Request, handover: int | None = None, after: int = 0) -> Any:
-    hub = _hub(request)
-    _stream_user(hub, request)
+async def stream(request: Request, tx: TransactionsDep, handover: int | None = None, after: int = 0) -> Any:
+    _stream_user(tx, request)
     topics = [push.LIVE_QUEUE]
     if handover is not None:
-        with hub.session() as session:
+        with tx() as session:
             h = session.get(Handover, handover)
             if h is None:
-                return JSONResponse({"code": "not_found", "message": "未找到该会话。"}, status_code=404)
+                return JSONResponse(NOT_FOUND, status_code=404)
             topics.append(h.conversation_id)
-    feed = _LiveFeed(hub, handover, sse.resume_after(request, after))
+    feed = _LiveFeed(tx, handover, sse.resume_after(request, after))
     return sse.EventStreamResponse(sse.event_stream(topics, feed.poll))
 
 
 @router.post("/agent/live/api/{handover_id}/accept")
-async def accept(
-    request: Request, handover_id: int, user: StaffUser = Depends(api_user(*ROLES))
-) -> JSONResponse:
-    hub = _hub(request)
-    with hub.session() as session:
+async def accept(handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep) -> JSONResponse:
+    with tx() as session:
         first = handover_service.get_open(session, handover_id).status == HandoverStatus.WAITING
         h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
         conversation_id = h.conversation_id
@@ -157,9 +148,7 @@ async def accept(
         push.mark(session, push.LIVE_QUEUE, conversation_id)
     if first:
         try:
-            await deliver(
-                conversation_id, [{"text": "人工客服已接入,请问有什么可以帮您?"}], role="agent", hub=hub
-            )
+            await live.greet_customer(hub, conversation_id)
         except DeliveryFailed:
             card["delivery"] = "failed"
     return JSONResponse(card)
@@ -171,27 +160,20 @@ class ReplyIn(BaseModel):
 
 @router.post("/agent/live/api/{handover_id}/reply")
 async def reply(
-    request: Request, handover_id: int, body: ReplyIn, user: StaffUser = Depends(api_user(*ROLES))
+    handover_id: int, body: ReplyIn, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep
 ) -> JSONResponse:
-    hub = _hub(request)
-    with hub.session() as session:
+    with tx() as session:
         h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
         conversation_id = h.conversation_id
         push.mark(session, push.LIVE_QUEUE)
-    async with hub.lock(conversation_id):
-        try:
-            await deliver(conversation_id, [{"text": body.text.strip()}], role="agent", hub=hub)
-        except DeliveryFailed:
-            return JSONResponse(
-                {"delivered": False, "message": "消息未能送达客户,请稍后重试。"}, status_code=502
-            )
+    try:
+        await live.agent_reply(hub, conversation_id, body.text.strip())
+    except DeliveryFailed:
+        return JSONResponse({"delivered": False, "message": "消息未能送达客户,请稍后重试。"}, status_code=502)
     return JSONResponse({"delivered": True})
 
 
 @router.post("/agent/live/api/{handover_id}/release")
-async def release(
-    request: Request, handover_id: int, _user: StaffUser = Depends(api_user(*ROLES))
-) -> JSONResponse:
-    hub = _hub(request)
-    conversation_id = await inbound.end_handover(hub, handover_id)
+async def release(handover_id: int, _user: ConsoleApiUser, hub: HubDep) -> JSONResponse:
+    conversation_id = await live.end_handover(hub, handover_id)
     return JSONResponse({"released": True, "conversation": conversation_id.split(":", 1)[0]})

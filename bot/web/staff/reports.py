@@ -4,54 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from bot import labels_zh
-from bot.models import ClaimStatus, StaffRole, StaffUser, TicketStatus, TicketType
+from bot.channels.tracker_transcripts import TrackerStore
+from bot.config import Settings
+from bot.labels_zh import CLAIM_STATUS_ZH
+from bot.models import ClaimStatus, TicketStatus, TicketType
 from bot.services import reports
-from bot.web.auth import api_user, get_session, page_user, staff_context, templates
+from bot.web.deps import SessionDep, SettingsDep, SupervisorApiUser, SupervisorPageUser
+from bot.web.staff.cookies import staff_context
+from bot.web.templating import templates
 
 router = APIRouter()
 
-CLAIM_STATUS_ZH = {
-    ClaimStatus.REPORTED: "已报案",
-    ClaimStatus.DOCUMENTS_PENDING: "待补充材料",
-    ClaimStatus.UNDER_REVIEW: "审核中",
-    ClaimStatus.APPROVED: "已核定",
-    ClaimStatus.REJECTED: "拒赔",
-    ClaimStatus.PAID: "已赔付",
-}
 
-
-def _figures(request: Request, db: Session) -> dict[str, Any]:
-    settings = request.app.state.settings
+def _figures(settings: Settings, db: Session) -> dict[str, Any]:
     return {
         "tickets": reports.ticket_figures(db),
         "conversations": reports.conversation_figures(
-            db, settings.tracker_database_url, tz=settings.timezone
+            db, TrackerStore(settings.tracker_database_url), tz=settings.timezone
         ),
     }
 
 
 @router.get("/api/reports", tags=["reports"], summary="报表数据(主管)")
-def reports_api(
-    request: Request,
-    user: StaffUser = Depends(api_user(StaffRole.SUPERVISOR)),
-    db: Session = Depends(get_session),
-) -> dict[str, Any]:
-    return _figures(request, db)
+def reports_api(user: SupervisorApiUser, db: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    return _figures(settings, db)
 
 
 @router.get("/desk/reports", response_class=HTMLResponse, include_in_schema=False)
 def reports_page(
-    request: Request,
-    user: StaffUser = Depends(page_user(StaffRole.SUPERVISOR)),
-    db: Session = Depends(get_session),
+    request: Request, user: SupervisorPageUser, db: SessionDep, settings: SettingsDep
 ) -> Response:
-    figs = _figures(request, db)
+    figs = _figures(settings, db)
     t, c = figs["tickets"], figs["conversations"]
     type_zh = {TicketType(k): v for k, v in t["by_type"].items()}
     status_zh = {TicketStatus(k): v for k, v in t["by_status"].items()}

@@ -1,0 +1,1 @@
+"""Background work the app runs on a schedule (premium reminders), and its scheduler."""

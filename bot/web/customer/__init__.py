@@ -1,0 +1,1 @@
+"""What customers reach: the web chat page and its streams, and the Telegram webhook."""

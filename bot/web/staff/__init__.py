@@ -1,0 +1,1 @@
+"""What staff reach: login, the ticket desk and its JSON API, the agent console, the live queue, reports."""
