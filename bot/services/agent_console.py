@@ -14,9 +14,9 @@ from bot import labels_zh, masking
 from bot.labels_zh import TEAM_LABELS_ZH
 from bot.models import StaffUser, Team, Ticket, TicketType, VerifiedSession
 from bot.models.base import utcnow
-from bot.services import audit, desk_lookups
+from bot.services import audit
 from bot.services.tickets import access, queries
-from bot.services.tickets.create import add_event, create_ticket
+from bot.services.tickets.create import add_event, conversation_tickets, create_ticket
 
 
 def masked_slots(slots: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def call_state(db: Session, user: StaffUser, sender: str, tracker: dict[str, Any
             "status": t.status.value,
             "status_label": labels_zh.STATUS_LABELS_ZH[t.status],
         }
-        for t in desk_lookups.conversation_tickets(db, sender)
+        for t in conversation_tickets(db, sender)
     ]
     return state
 

@@ -7,10 +7,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEntry
+from bot.errors import NotFound
+from bot.models import AuditEntry, Customer, Policy, Ticket
 from bot.models.base import utcnow
 
 GENESIS_HASH = "0" * 64
@@ -114,3 +115,36 @@ def verify_chain(session: Session) -> int | None:
             return entry.id
         prev_hash = entry.entry_hash
     return None
+
+
+def ticket_entries(session: Session, ticket: Ticket) -> list[AuditEntry]:
+    """The ticket's entries, and those of its policy and customer since the ticket was opened."""
+    conds = [and_(AuditEntry.object_type == "ticket", AuditEntry.object_id == ticket.number)]
+    policy = session.get(Policy, ticket.policy_id) if ticket.policy_id else None
+    if policy is not None:
+        conds.append(
+            and_(
+                AuditEntry.object_type == "policy",
+                AuditEntry.object_id == policy.number,
+                AuditEntry.at >= ticket.created_at,
+            )
+        )
+    if ticket.customer_id is not None:
+        conds.append(
+            and_(
+                AuditEntry.object_type == "customer",
+                AuditEntry.object_id == str(ticket.customer_id),
+                AuditEntry.at >= ticket.created_at,
+            )
+        )
+    return list(session.scalars(select(AuditEntry).where(or_(*conds)).order_by(AuditEntry.id)))
+
+
+def customer_entries(session: Session, customer_id: int) -> list[AuditEntry]:
+    if session.get(Customer, customer_id) is None:
+        raise NotFound(str(customer_id))
+    return list(
+        session.scalars(
+            select(AuditEntry).where(AuditEntry.customer_id == customer_id).order_by(AuditEntry.id)
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.labels_zh import ROLE_LABELS_ZH, TEAM_LABELS_ZH
 from bot.models import StaffRole, StaffUser, Team
 from bot.models.base import utcnow
@@ -89,3 +89,11 @@ def role_label(user: StaffUser) -> str:
     if user.team is not None:
         label = f"{TEAM_LABELS_ZH[user.team]}·{label}"
     return label
+
+
+def by_username(session: Session, username: str) -> StaffUser:
+    """The staff member a person named (e.g. the assignee typed at the desk); NotFound otherwise."""
+    found = session.scalars(select(StaffUser).where(StaffUser.username == username.strip().lower())).first()
+    if found is None:
+        raise NotFound(username, message_zh="未找到该员工。")
+    return found

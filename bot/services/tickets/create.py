@@ -125,6 +125,13 @@ def get_by_number(session: Session, number: str) -> Ticket | None:
     return session.scalars(select(Ticket).where(Ticket.number == number.upper())).first()
 
 
+def conversation_tickets(session: Session, conversation_id: str) -> list[Ticket]:
+    """Every ticket of a conversation, oldest first (the agent console's call panel)."""
+    return list(
+        session.scalars(select(Ticket).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id))
+    )
+
+
 def open_tickets_for_conversation(session: Session, conversation_id: str) -> list[Ticket]:
     return list(
         session.scalars(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.channels.tracker_transcripts import TrackerStore
 from bot.errors import InvalidInput, PermissionDenied
 from bot.models import AuditEntry, StaffRole, StaffUser, Ticket
-from bot.services import audit, desk_lookups
+from bot.services import audit, staff
 from bot.services.staff import role_label
 from bot.services.tickets import access, notify, queries, workflow
 from bot.web.deps import (
@@ -135,7 +135,7 @@ async def assign(number: str, body: AssignBody, user: DeskApiUser, act: ActDep) 
     return await act(
         user,
         number,
-        lambda db, t: workflow.assign(db, user, t, desk_lookups.staff_by_username(db, body.assignee)),
+        lambda db, t: workflow.assign(db, user, t, staff.by_username(db, body.assignee)),
     )
 
 
@@ -259,14 +259,14 @@ def _audited_export(
 @router.get("/tickets/{number}/audit.csv", summary="导出工单审计记录(CSV,主管)")
 def export_ticket_audit(number: str, user: SupervisorApiUser, db: SessionDep) -> Response:
     ticket = access.load_for(db, user, number)
-    entries = desk_lookups.ticket_audit_entries(db, ticket)
+    entries = audit.ticket_entries(db, ticket)
     what = ("ticket", ticket.number, ticket.customer_id)
     return _audited_export(db, user, entries, what, f"audit-{ticket.number}.csv")
 
 
 @router.get("/customers/{customer_id}/audit.csv", summary="导出客户审计记录(CSV,主管)")
 def export_customer_audit(customer_id: int, user: SupervisorApiUser, db: SessionDep) -> Response:
-    entries = desk_lookups.customer_audit_entries(db, customer_id)
+    entries = audit.customer_entries(db, customer_id)
     what = ("customer", customer_id, customer_id)
     return _audited_export(db, user, entries, what, f"audit-customer-{customer_id}.csv")
 

@@ -13,7 +13,7 @@ from bot.channels.tracker_transcripts import TrackerStore
 from bot.errors import DomainError, InvalidInput, PermissionDenied
 from bot.labels_zh import EVENT_LABELS_ZH, PAYLOAD_LABELS_ZH, PRIORITY_LABELS_ZH, TEAM_LABELS_ZH
 from bot.models import StaffRole, Team, TicketPriority, TicketStatus, TicketType
-from bot.services import audit, desk_lookups
+from bot.services import audit, staff
 from bot.services.staff import team_members
 from bot.services.tickets import access, notify, queries, workflow
 from bot.web.deps import (
@@ -147,9 +147,7 @@ async def ticket_action(
             if action == "take":
                 workflow.take(db, user, ticket)
             elif action == "assign":
-                workflow.assign(
-                    db, user, ticket, desk_lookups.staff_by_username(db, str(form.get("assignee") or ""))
-                )
+                workflow.assign(db, user, ticket, staff.by_username(db, str(form.get("assignee") or "")))
             elif action == "comment":
                 workflow.comment(db, user, ticket, note)
             elif action == "request_documents":

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.models import StaffUser, Ticket
-from bot.services import audit, desk_lookups
+from bot.services import audit
 from bot.services.tickets import access, notify
+from bot.services.tickets.create import get_by_number
 from bot.web.deps import Notifier, Transactions
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ async def notify_and_record(
         return None
     result = await send_notification(notifier, spec)
     with tx() as db:
-        ticket = desk_lookups.ticket_by_number(db, spec["ticket_number"])
-        notify.record_notification(db, ticket, spec, result)
+        ticket = get_by_number(db, spec["ticket_number"])
+        if ticket is not None:  # it was committed just before; nothing to record on otherwise
+            notify.record_notification(db, ticket, spec, result)
     return result
 
 
