@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.common import INVALID_COUNT_SLOT, slot_text
-from bot.config import get_settings
+from bot.clock import local_zone
 from bot.models import ClaimType
 from bot.services.claims import resolve_claim_type
 
@@ -33,7 +33,7 @@ def claim_type_of(tracker: Tracker) -> ClaimType | None:
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().timezone)
+    return local_zone()
 
 
 def incident_at(value: str | None) -> datetime | None:

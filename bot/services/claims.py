@@ -7,13 +7,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot import catalog
-from bot.config import get_settings
+from bot.clock import local_date
 from bot.errors import ClaimNotFound, ClaimTypeMismatch, InvalidInput
 from bot.ids import normalize_claim_number
 from bot.labels_zh import CLAIM_NEXT_STEP_ZH, CLAIM_PROGRESS_ZH, CLAIM_TYPE_ZH
@@ -92,14 +91,12 @@ def check_incident_time(policy: Policy | None, at: datetime, now: datetime | Non
     now = now or utcnow()
     if at > now + FUTURE_TOLERANCE:
         raise InvalidInput("incident in the future", reason="future")
-    if policy is not None:
-        zone = ZoneInfo(get_settings().timezone)
-        if at.astimezone(zone).date() < policy.effective_date:
-            raise InvalidInput(
-                "incident before the policy took effect",
-                reason="before_policy",
-                effective_date=policy.effective_date.isoformat(),
-            )
+    if policy is not None and local_date(at) < policy.effective_date:
+        raise InvalidInput(
+            "incident before the policy took effect",
+            reason="before_policy",
+            effective_date=policy.effective_date.isoformat(),
+        )
 
 
 def new_claim_number(session: Session) -> str:
@@ -273,7 +270,7 @@ def claims_of(session: Session, customer: Customer) -> list[Claim]:
 
 def _day(value: datetime | date) -> str:
     if isinstance(value, datetime):
-        value = value.astimezone(ZoneInfo(get_settings().timezone)).date()
+        value = local_date(value)
     return f"{value:%Y年%m月%d日}"
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import get_settings
+from bot.clock import local_today
 from bot.errors import PolicyNotEligible
 from bot.models import DebitAttempt, Policy, PolicyStatus, PremiumDue, PremiumStatus, Ticket, TicketType
 from bot.services.policies import next_unpaid_premium
@@ -81,10 +80,6 @@ RELIEF_WORDS: dict[str, str] = {
     "贷款": "policy_loan",
     "借款": "policy_loan",
 }
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def fmt_date(value: date) -> str:

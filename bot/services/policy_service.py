@@ -13,9 +13,10 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.clock import local_today
 from bot.errors import PolicyNotEligible
 from bot.models import Policy, PolicyStatus, TicketType
-from bot.services.payments import fmt_date, fmt_money, local_today
+from bot.services.payments import fmt_date, fmt_money
 from bot.services.policies import cooling_off_ends
 from bot.services.tickets.create import ServiceTicket, open_service_ticket
 

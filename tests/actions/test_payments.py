@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from actions.policy_service import ActionAnswerServiceOffer
 from actions.requests import ActionHandleRequest
+from bot.clock import local_today
 from bot.models import ChannelBinding, DebitAttempt, PremiumDue, PremiumStatus, Ticket, TicketType
 from bot.services import identity
-from bot.services.payments import local_today
 from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy, valid_id_number
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from actions.policy_service import ActionAnswerServiceOffer, ActionPolicyServiceGeneral
 from actions.requests import ActionHandleRequest
+from bot.clock import local_today
 from bot.errors import PolicyNotEligible
 from bot.models import LineOfBusiness, PolicyStatus, Ticket, TicketType
 from bot.services import identity, policy_service
-from bot.services.payments import local_today
 from tests.actions.helpers import make_tracker, responses, run_action, slot_events
 from tests.factories import make_customer, make_policy
 
