@@ -210,7 +210,7 @@ def test_tickets_follow_the_ticket_rules(session: Session) -> None:
             assignee = session.get(StaffUser, t.assignee_id)
             assert assignee is not None and assignee.team is t.team
         if t.ticket_type is TicketType.BENEFICIARY_CHANGE:
-            rows = t.payload["beneficiaries"]
+            rows = t.payload["after"]
             assert sum(Decimal(r["share_pct"]) for r in rows) == 100
             assert all(is_valid_id_number(r["id_number"]) for r in rows)
             assert t.policy_id is not None
