@@ -60,7 +60,7 @@ def ticket_plan(
         )
         return TicketPlan(kind, payload), h.result.row, None
     if kind == "contact_change":
-        if live is None:  # the chat changes contact details for the holder of a policy in force
+        if live is None:  # the chat asks for it on one of the holder's live policies
             return None
         field_ = pick(rng, ("mobile", "address", "email"))
         before = {name: customer[name] for name in ("mobile", "email", "address")}
