@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
@@ -44,7 +45,10 @@ from bot.seeding import (
     run_seed,
     seed_database,
 )
+from bot.seeding import reference as ref
+from bot.seeding.people import PersonFactory
 from bot.services.tickets.rules import OPEN_STATUSES, TICKET_RULES
+from bot.text.zh_input import luhn_ok
 
 TODAY = date(2026, 11, 24)
 SEED = 4242
@@ -92,6 +96,7 @@ def test_seeded_rows_are_valid(session: Session) -> None:
             assert p.beneficiaries, p.number
         if p.bank_account:
             assert p.bank_name and p.bank_account.isdigit() and 16 <= len(p.bank_account) <= 19
+            assert luhn_ok(p.bank_account), p.bank_account
     assert any(p.policyholder_id != p.insured_id for p in policies)
 
     for claim in session.scalars(select(Claim)):
@@ -205,7 +210,7 @@ def test_tickets_follow_the_ticket_rules(session: Session) -> None:
             assignee = session.get(StaffUser, t.assignee_id)
             assert assignee is not None and assignee.team is t.team
         if t.ticket_type is TicketType.BENEFICIARY_CHANGE:
-            rows = t.payload["beneficiaries"]
+            rows = t.payload["after"]
             assert sum(Decimal(r["share_pct"]) for r in rows) == 100
             assert all(is_valid_id_number(r["id_number"]) for r in rows)
             assert t.policy_id is not None
@@ -359,3 +364,14 @@ def test_timestamps_are_timezone_aware(session: Session) -> None:
     assert ticket.created_at <= datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc) + timedelta(
         days=1
     )
+
+
+def test_seeded_card_numbers_keep_their_bank_bin_and_length_and_pass_luhn() -> None:
+    banks = {name: (bin_, length) for name, bin_, length in ref.BANKS}
+    draws = [PersonFactory.bank(random.Random(7)) for _ in range(2)]
+    assert draws[0] == draws[1]  # deterministic for a given stream
+    rng = random.Random(SEED)
+    for _ in range(500):
+        name, number = PersonFactory.bank(rng)
+        bin_, length = banks[name]
+        assert number.startswith(bin_) and len(number) == length and luhn_ok(number), number

@@ -12,6 +12,7 @@ from bot.seeding.claims import ClaimPlan, make_claim
 from bot.seeding.generator import Generator, Rows
 from bot.seeding.people import Person
 from bot.seeding.policies import CENT, PolicyPlan, make_policy
+from bot.seeding.ticket_plans import beneficiary_payload
 from bot.seeding.tickets import TicketPlan, make_ticket
 
 Bens = list[tuple[str, str, str, Decimal, int]]
@@ -152,23 +153,11 @@ def add_demo_customers(gen: Generator, rows: Rows) -> None:
                     status="open",
                     number="TK2600000123",
                     hours_ago=5,
-                    payload={
-                        "policy_number": "LF2023000123",
-                        "old_beneficiaries": [
-                            {"name": "陈静", "relationship": "配偶", "share_pct": "50.00", "order": 1},
-                            {"name": "张子涵", "relationship": "子女", "share_pct": "50.00", "order": 1},
-                        ],
-                        "beneficiaries": [
-                            {
-                                "name": "张子涵",
-                                "relationship": "子女",
-                                "id_number": demo.ZHANG_ZIHAN[2],
-                                "share_pct": "100.00",
-                                "order": 1,
-                            }
-                        ],
-                        "reason": "希望将女儿作为唯一身故受益人",
-                    },
+                    payload=beneficiary_payload(
+                        "LF2023000123",
+                        before=bens,
+                        after=[(*demo.ZHANG_ZIHAN, _share(100), 1)],  # their daughter alone
+                    ),
                 ),
                 life,
             )

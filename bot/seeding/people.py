@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from bot.ids import id_check_char
 from bot.seeding import reference as ref
 from bot.seeding.rand import pick, ri, wpick
+from bot.text.zh_input import luhn_check_digit
 
 _SURNAMES = [s for s, _ in ref.SURNAMES]
 _SURNAME_CUM = list(itertools.accumulate(w for _, w in ref.SURNAMES))
@@ -117,9 +118,11 @@ class PersonFactory:
 
     @staticmethod
     def bank(rng: random.Random) -> tuple[str, str]:
+        """A bank and a card number of its BIN and length, with a valid Luhn check digit."""
         name, bin_, length = pick(rng, ref.BANKS)
-        rest = length - len(bin_)
-        return name, bin_ + f"{int(rng.random() * 10**rest):0{rest}d}"
+        rest = length - len(bin_) - 1
+        body = bin_ + f"{int(rng.random() * 10**rest):0{rest}d}"
+        return name, body + luhn_check_digit(body)
 
     @staticmethod
     def plate(rng: random.Random) -> str:

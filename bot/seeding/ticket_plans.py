@@ -1,4 +1,7 @@
-"""Payloads of the demo tickets, picked to fit the customer's policies and claims."""
+"""Payloads of the demo tickets, picked to fit the customer's policies and claims.
+
+The change requests (beneficiary, contact, payment account) are built with the typed payloads of
+``bot.services.changes`` and stored exactly as the chat's request functions store them."""
 
 from __future__ import annotations
 
@@ -6,12 +9,31 @@ import random
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from bot.seeding import reference as ref
 from bot.seeding.people import PersonFactory
 from bot.seeding.policies import Held, Row
 from bot.seeding.rand import pick
 from bot.seeding.tickets import COMPLAINTS, RELIEF_OPTIONS, TicketPlan
+from bot.services.changes.beneficiary import BeneficiaryChange, NewBeneficiary
+from bot.services.changes.contact import ContactChange
+from bot.services.changes.payment_account import PaymentAccountChange
+from bot.text.zh_input import HUNDRED, canonical_bank
+
+BeneficiaryRow = tuple[str, str, str, Decimal, int]  # name, relationship, id number, share, order
+
+
+def beneficiary_payload(
+    policy_number: str, *, before: list[BeneficiaryRow], after: list[BeneficiaryRow]
+) -> dict[str, Any]:
+    """The payload ``request_beneficiary_change`` writes: the policy's list then, the new list."""
+    change = BeneficiaryChange(
+        after=tuple(NewBeneficiary(*row) for row in after),
+        before=tuple(NewBeneficiary(*row) for row in before),
+        policy_number=policy_number,
+    )
+    return change.to_json()
 
 
 def ticket_plan(
@@ -28,47 +50,51 @@ def ticket_plan(
         if h is None:
             return None
         new = people.person(rng, today=today, age=(1, 30))
-        payload = {
-            "policy_number": h.result.row["number"],
-            "old_beneficiaries": [
-                {
-                    "name": b["name"],
-                    "relationship": b["relationship_to_insured"],
-                    "share_pct": str(b["share_pct"]),
-                    "order": b["order"],
-                }
+        payload = beneficiary_payload(
+            h.result.row["number"],
+            before=[
+                (b["name"], b["relationship_to_insured"], b["id_number"], b["share_pct"], b["order"])
                 for b in h.result.beneficiaries
             ],
-            "beneficiaries": [
-                {
-                    "name": new.name,
-                    "relationship": "子女",
-                    "id_number": new.id_number,
-                    "share_pct": "100.00",
-                    "order": 1,
-                }
-            ],
-            "reason": "家庭情况变化,变更身故受益人",
-        }
+            after=[(new.name, "子女", new.id_number, HUNDRED, 1)],
+        )
         return TicketPlan(kind, payload), h.result.row, None
     if kind == "contact_change":
+        if live is None:  # the chat asks for it on one of the holder's live policies
+            return None
         field_ = pick(rng, ("mobile", "address", "email"))
-        value = {
-            "mobile": people.mobile(rng),
-            "address": people.address(rng),
-            "email": people.email(rng, customer["birth_date"]),
-        }[field_]
-        return TicketPlan(kind, {"changes": {field_: value}}), live.result.row if live else None, None
+        before = {name: customer[name] for name in ("mobile", "email", "address")}
+        value = before[field_]
+        while value == before[field_]:  # the request refuses the value already on file
+            if field_ == "mobile":
+                value = people.mobile(rng)
+            elif field_ == "address":
+                value = people.address(rng)
+            else:
+                value = people.email(rng, customer["birth_date"])
+        contact = ContactChange(
+            after={**before, field_: value},
+            changed=(field_,),
+            before=before,
+            policy_number=live.result.row["number"],
+            customer_id=customer["id"],
+        )
+        return TicketPlan(kind, contact.to_json()), live.result.row, None
     if kind == "payment_account_change":
         if live is None:
             return None
+        policy = live.result.row
         bank_name, account = people.bank(rng)
-        payload = {
-            "policy_number": live.result.row["number"],
-            "bank_name": bank_name,
-            "bank_account": account,
-        }
-        return TicketPlan(kind, payload), live.result.row, None
+        while account == policy["bank_account"]:  # the request refuses the account already on file
+            bank_name, account = people.bank(rng)
+        account_change = PaymentAccountChange(
+            bank_name=canonical_bank(bank_name) or bank_name,
+            bank_account=account,
+            account_holder=customer["name"],  # the request stores the policyholder's name on file
+            before={"bank_name": policy["bank_name"], "bank_account": policy["bank_account"]},
+            policy_number=policy["number"],
+        )
+        return TicketPlan(kind, account_change.to_json()), policy, None
     if kind == "surrender":
         h = first(lambda h: h.result.long_term and h.result.row["status"] == "in_force")
         if h is None:

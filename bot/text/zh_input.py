@@ -96,16 +96,27 @@ def card_digits(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def luhn_ok(number: str) -> bool:
+def _luhn_sum(digits: str, doubled: int) -> int:
+    """The Luhn sum of ``digits``, doubling every second digit from the right starting at index
+    ``doubled`` (1 for a full number, 0 for a number still missing its check digit)."""
     total = 0
-    for i, ch in enumerate(reversed(number)):
+    for i, ch in enumerate(reversed(digits)):
         d = int(ch)
-        if i % 2 == 1:
+        if i % 2 == doubled:
             d *= 2
             if d > 9:
                 d -= 9
         total += d
-    return total % 10 == 0
+    return total
+
+
+def luhn_ok(number: str) -> bool:
+    return _luhn_sum(number, 1) % 10 == 0
+
+
+def luhn_check_digit(body: str) -> str:
+    """The digit that, appended to ``body``, makes a card number that passes ``luhn_ok``."""
+    return str(-_luhn_sum(body, 0) % 10)
 
 
 def email_of(text: str | None) -> str | None:

@@ -157,6 +157,7 @@ def test_contact_change_checks_and_payload(session, policy):
 
 def test_payment_account_needs_a_known_bank_a_luhn_valid_new_card_and_the_policyholder(session, policy):
     assert zh_input.luhn_ok("6225880137005311") and not zh_input.luhn_ok("6225880137005317")
+    assert zh_input.luhn_check_digit("622588013700531") == "1"
     with pytest.raises(ChangeRequestInvalid, match="校验"):
         payment_account.check_card_number("6225 8801 3700 5317", policy)
     with pytest.raises(ChangeRequestInvalid, match="16至19位"):

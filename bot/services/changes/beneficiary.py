@@ -11,8 +11,7 @@ Stored payload (``TicketType.BENEFICIARY_CHANGE``; full values, the desk masks t
 
 ``relationship`` is one of 配偶/子女/父母/兄弟姐妹/其他 (relationship to the insured); ``share_pct``
 is a decimal string, the shares of one ``order`` total exactly 100; every ``id_number`` passes
-the GB 11643 check. The seeded demo tickets store ``old_beneficiaries`` / ``beneficiaries`` (and a
-``reason``) instead of ``before`` / ``after``; they are read as well.
+the GB 11643 check. The demo seed writes the same shape; any other is refused at the desk.
 """
 
 from __future__ import annotations
@@ -79,7 +78,7 @@ class NewBeneficiary:
 
     @classmethod
     def from_payload(cls, row: Any) -> NewBeneficiary:
-        """A row written by ``as_payload`` (or a seeded row); any other key is refused."""
+        """A row written by ``as_payload``; any other key is refused."""
         data = mapping(row, "受益人信息")
         only_keys(data, ROW_KEYS)
         try:
@@ -128,16 +127,15 @@ class BeneficiaryChange:
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> BeneficiaryChange:
         data = mapping(payload, "变更信息")
-        if "after" in data:
-            only_keys(data, ("kind", "policy_number", "before", "after"))
-            before, after = data.get("before", []), data["after"]
-        elif "beneficiaries" in data:  # the seeded demo tickets
-            only_keys(data, ("policy_number", "old_beneficiaries", "beneficiaries", "reason"))
-            before, after = data.get("old_beneficiaries", []), data["beneficiaries"]
-        else:
+        only_keys(data, ("kind", "policy_number", "before", "after"))
+        if "after" not in data:
             raise bad_payload("受益人信息缺失")
         number = data.get("policy_number")
-        return cls(after=_rows(after), before=_rows(before), policy_number=str(number) if number else None)
+        return cls(
+            after=_rows(data["after"]),
+            before=_rows(data.get("before", [])),
+            policy_number=str(number) if number else None,
+        )
 
 
 def total_share(rows: Sequence[NewBeneficiary]) -> Decimal:

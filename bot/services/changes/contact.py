@@ -8,8 +8,8 @@ Stored payload (``TicketType.CONTACT_CHANGE``)::
      "changed": ["mobile"]}
 
 Applied to the policyholder (``Customer``); ``after`` holds all three fields, the changed one(s)
-new, the rest as before; ``changed`` lists the field names that differ. The seeded demo tickets
-store ``{"changes": {"<field>": "<new value>"}}``; they are read as well.
+new, the rest as before; ``changed`` lists the field names that differ. The demo seed writes the
+same shape; any other is refused at the desk.
 """
 
 from __future__ import annotations
@@ -68,16 +68,10 @@ class ContactChange:
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> ContactChange:
         data = mapping(payload, "变更信息")
-        if "changes" in data and "after" not in data:  # the seeded demo tickets
-            only_keys(data, ("changes",))
-            after = _values(data["changes"], "联系方式")
-            return cls(after=after, changed=tuple(after))
         only_keys(data, ("kind", "policy_number", "customer_id", "before", "after", "changed"))
         before = _values(data.get("before", {}), "原联系方式")
-        after = _values(data.get("after", {}), "新联系方式")
+        after = _values(data.get("after"), "新联系方式")
         changed = data.get("changed")
-        if changed is None:
-            changed = [k for k in CONTACT_FIELDS if after.get(k) and after.get(k) != before.get(k)]
         if not isinstance(changed, list) or any(k not in CONTACT_FIELDS for k in changed):
             raise bad_payload("变更项目无法识别")
         try:

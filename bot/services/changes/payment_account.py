@@ -7,8 +7,8 @@ Stored payload (``TicketType.PAYMENT_ACCOUNT_CHANGE``)::
      "after":  {"bank_name": "招商银行", "bank_account": "6225880137005311", "account_holder": "张伟"}}
 
 Applied to ``Policy.bank_name`` / ``Policy.bank_account``; the account holder is the policyholder,
-the card number passes the Luhn check. The seeded demo tickets store ``bank_name`` and
-``bank_account`` at the top level (no holder); they are read as well.
+the card number passes the Luhn check. The demo seed writes the same shape; any other is refused
+at the desk.
 """
 
 from __future__ import annotations
@@ -39,19 +39,21 @@ CARD_FORMAT_ZH = "请输入16至19位的银行卡号(借记卡),可以带空格�
 
 @dataclass(frozen=True)
 class PaymentAccountChange:
-    """The change a payment-account ticket carries: the new bank and card number."""
+    """The change a payment-account ticket carries: the new bank and card number, in whose name."""
 
     ticket_type: ClassVar[TicketType] = TicketType.PAYMENT_ACCOUNT_CHANGE
     bank_name: str
     bank_account: str
-    account_holder: str | None = None
+    account_holder: str
     before: Mapping[str, str | None] = field(default_factory=dict)
     policy_number: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        after = {"bank_name": self.bank_name, "bank_account": self.bank_account}
-        if self.account_holder is not None:
-            after["account_holder"] = self.account_holder
+        after = {
+            "bank_name": self.bank_name,
+            "bank_account": self.bank_account,
+            "account_holder": self.account_holder,
+        }
         return {
             "kind": self.ticket_type.value,
             "policy_number": self.policy_number,
@@ -62,20 +64,16 @@ class PaymentAccountChange:
     @classmethod
     def from_json(cls, payload: Mapping[str, Any]) -> PaymentAccountChange:
         data = mapping(payload, "变更信息")
-        if "after" in data:
-            only_keys(data, ("kind", "policy_number", "before", "after"))
-            after = mapping(data["after"], "新账户信息")
-            only_keys(after, (*ACCOUNT_KEYS, "account_holder"))
-            before = mapping(data.get("before", {}), "原账户信息")
-            only_keys(before, ACCOUNT_KEYS)
-        else:  # the seeded demo tickets
-            only_keys(data, ("policy_number", *ACCOUNT_KEYS))
-            after, before = data, {}
+        only_keys(data, ("kind", "policy_number", "before", "after"))
+        after = mapping(data.get("after"), "新账户信息")
+        only_keys(after, (*ACCOUNT_KEYS, "account_holder"))
+        before = mapping(data.get("before", {}), "原账户信息")
+        only_keys(before, ACCOUNT_KEYS)
         number = data.get("policy_number")
         return cls(
             bank_name=text_of(after, "bank_name") or "",
             bank_account=(text_of(after, "bank_account") or "").replace(" ", ""),
-            account_holder=text_of(after, "account_holder"),
+            account_holder=text_of(after, "account_holder") or "",
             before={k: text_of(before, k) for k in before},
             policy_number=str(number) if number else None,
         )
@@ -99,10 +97,9 @@ def validate(session: Session, policy: Policy, change: PaymentAccountChange) -> 
         raise ChangeRequestInvalid("暂不支持该银行,请提供一家常见全国性银行的借记卡。")
     if check_card_number(change.bank_account, policy) != change.bank_account:
         raise ChangeRequestInvalid(CARD_FORMAT_ZH)
-    if change.account_holder is not None:  # seeded tickets name no holder
-        holder = session.get(Customer, policy.policyholder_id)
-        if holder is None or not names_match(change.account_holder, holder.name):
-            raise ChangeRequestInvalid("扣款账户须为投保人本人名下的银行卡,请提供投保人本人的银行卡。")
+    holder = session.get(Customer, policy.policyholder_id)
+    if holder is None or not names_match(change.account_holder, holder.name):
+        raise ChangeRequestInvalid("扣款账户须为投保人本人名下的银行卡,请提供投保人本人的银行卡。")
 
 
 def readback_payment_account_zh(bank_name: str, card_number: str, holder_name: str) -> str:
