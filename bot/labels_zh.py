@@ -154,7 +154,6 @@ PAYLOAD_LABELS_ZH = {
     "changed": "变更项",
     "account_holder": "账户户名",
     "opened_by": "创建坐席",
-    "beneficiaries": "新受益人",
     "name": "姓名",
     "relationship": "与被保险人关系",
     "id_number": "身份证号",
@@ -168,7 +167,6 @@ PAYLOAD_LABELS_ZH = {
     "reason": "原因",
     "description": "描述",
     "note": "说明",
-    "changes": "变更内容",
 }
 
 CLAIM_STATUS_ZH = {
