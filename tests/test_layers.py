@@ -73,9 +73,28 @@ def test_every_module_imports(name: str) -> None:
     importlib.import_module(name)
 
 
+# The ground floor: parsing, labels, masking, errors, formats, settings, models. It serves everyone.
+GROUND = (
+    "bot.text",
+    "bot.labels_zh",
+    "bot.masking",
+    "bot.errors",
+    "bot.ids",
+    "bot.clock",
+    "bot.config",
+    "bot.db",
+    "bot.security",
+    "bot.models",
+    "bot.catalog",
+)
+ABOVE_GROUND = ("bot.services", "bot.seeding", "bot.channels", "bot.jobs", "bot.web")
+
+
 @pytest.mark.parametrize(
     ("lower", "upper"),
     [
+        *((low, up) for low in GROUND for up in ABOVE_GROUND),
+        ("bot.services", "bot.seeding"),
         ("bot.services", "bot.channels"),
         ("bot.services", "bot.web"),
         ("bot.services", "bot.jobs"),
@@ -117,3 +136,18 @@ def test_no_import_circles() -> None:
         if name not in state:
             visit(name)
     assert circles == []
+
+
+def test_bot_imports_no_rasa_and_no_actions() -> None:
+    """``bot`` runs in the app's environment, which has no Rasa; actions sit above it."""
+    wrong = []
+    for name, path in MODULES.items():
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                roots = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                roots = [(node.module or "").split(".")[0]]
+            else:
+                continue
+            wrong += [f"{name} -> {root}" for root in roots if root in ("rasa", "rasa_sdk", "actions")]
+    assert wrong == []
