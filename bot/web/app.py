@@ -14,6 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.channels import telegram
 from bot.channels.factory import build_hub
 from bot.channels.hub import ChannelHub
+from bot.channels.rasa_client import RasaClient
 from bot.config import Settings, get_settings
 from bot.db import make_engine
 from bot.errors import DomainError
@@ -70,7 +71,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.rasa.aclose()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, rasa: RasaClient | None = None) -> FastAPI:
+    """The app; ``rasa`` replaces the Rasa client the channels share (tests pass one that talks to a
+    fake Rasa on an in-process transport)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="保险客服助手 Insurance service assistant",
@@ -85,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
-    app.state.hub = build_hub(settings, app.state.sessionmaker)
+    app.state.hub = build_hub(settings, app.state.sessionmaker, rasa)
     app.state.telegram_app = None
     app.state.reminder_scheduler = None
     for router in ROUTERS:

@@ -65,8 +65,7 @@ class Site:
 def site(engine, tmp_path: Path) -> Iterator[Site]:
     fake = FakeRasa()
     settings = make_settings(db_url(engine), tmp_path)
-    app = create_app(settings)
-    app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+    app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
     port = free_port()
     with ServerThread(app, port):
         yield Site(f"http://127.0.0.1:{port}", app, fake, engine)

@@ -45,8 +45,7 @@ def make_agent(engine) -> tuple[str, str]:
 def test_web_chat_handover_round_trip(engine, tmp_path: Path) -> None:
     fake = FakeRasa()
     settings = make_settings(db_url(engine), tmp_path)
-    app = create_app(settings)
-    app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+    app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
     username, password = make_agent(engine)
     with TestClient(app) as customer, TestClient(app) as agent:
         customer.get("/chat")
@@ -129,8 +128,7 @@ def test_telegram_handover_round_trip(engine, tmp_path: Path) -> None:
     username, password = make_agent(engine)
     chat = 8_800_000 + next(_users)
     with ServerThread(api.app(), api.port):
-        app = create_app(settings)
-        app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+        app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
         with TestClient(app, base_url="https://testserver") as client:  # https: the cookies are Secure
 
             def post(text: str, uid: int) -> None:

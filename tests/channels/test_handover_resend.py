@@ -113,8 +113,7 @@ def test_a_template_is_filled_like_rasa_fills_the_response() -> None:
 def test_a_ticket_update_from_the_desk_reaches_a_customer_talking_to_an_agent_once(engine, tmp_path) -> None:
     fake = FakeRasa()
     settings = make_settings(db_url(engine), tmp_path)
-    app = create_app(settings)
-    app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+    app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
     with Session(engine) as s, s.begin():
         create_user(
             s,

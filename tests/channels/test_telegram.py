@@ -67,8 +67,7 @@ def tg(engine, tmp_path: Path) -> Iterator[Tg]:
         public_url="https://assistant.example.test",
     )
     with ServerThread(api.app(), api.port):
-        app = create_app(settings)
-        app.state.hub.rasa = RasaClient(settings, transport=rasa.transport())
+        app = create_app(settings, rasa=RasaClient(settings, transport=rasa.transport()))
         with TestClient(app) as client:
             yield Tg(client=client, api=api, rasa=rasa, app=app, engine=engine)
 
@@ -303,8 +302,7 @@ def test_polling_mode_without_a_public_url(engine, tmp_path: Path) -> None:
     )
     chat = next(_chat_ids)
     with ServerThread(api.app(), api.port):
-        app = create_app(settings)
-        app.state.hub.rasa = RasaClient(settings, transport=rasa.transport())
+        app = create_app(settings, rasa=RasaClient(settings, transport=rasa.transport()))
         with TestClient(app) as client:
             wait_until(lambda: api.calls_of("getUpdates"), what="polling")
             assert api.calls_of("deleteWebhook") and not api.calls_of("setWebhook")

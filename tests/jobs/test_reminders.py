@@ -300,8 +300,7 @@ def test_the_in_app_scheduler_catches_up_on_start(engine, tmp_path) -> None:
     chat = f"rem-sched-{engine.dialect.name}-{today.isoformat()}-{next(_years)}"
     with Session(engine, expire_on_commit=False) as s, s.begin():
         web_customer(s, chat, today + timedelta(days=7))
-    app = create_app(settings)
-    app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+    app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
     with TestClient(app):
         texts = wait_until(lambda: outbox(engine, f"web:{chat}"), timeout=30, what="the catch-up run")
     assert "reminder_stage=d7" in texts[0]

@@ -32,8 +32,7 @@ H = {"X-Chat-Request": "1"}
 def web(engine, tmp_path: Path) -> Iterator[tuple[Any, FakeRasa, Any]]:
     fake = FakeRasa()
     settings = make_settings(db_url(engine), tmp_path)
-    app = create_app(settings)
-    app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+    app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
     with TestClient(app) as client:
         yield app, fake, client
 

@@ -54,8 +54,7 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any, FakeRasa]]:
     upgrade(engine)
     fake = FakeRasa()
     settings = make_settings(url, tmp_path)
-    app = create_app(settings)
-    app.state.hub.rasa = RasaClient(settings, transport=fake.transport())
+    app = create_app(settings, rasa=RasaClient(settings, transport=fake.transport()))
     port = free_port()
     with ServerThread(app, port):
         yield f"http://127.0.0.1:{port}", engine, fake
