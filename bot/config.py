@@ -64,6 +64,27 @@ class Settings(BaseSettings):
     # The in-app scheduler (hourly, catches up on start); off in tests and when cron runs the job.
     reminder_scheduler_enabled: bool = True
 
+    # --- customer (issue 12): idempotency, verification throttle, abuse limits ---
+    # A repeated request returns the open ticket made within this many hours; later, a new one.
+    ticket_idempotency_hours: int = 24
+    # Wrong verification tries per conversation / per client (IP or chat) before a lock; the lock
+    # doubles with each further lock within a day (verification_lock_minutes, 2x, 4x ... capped).
+    verification_max_failures_per_client: int = 6
+    verification_max_lock_minutes: int = 24 * 60
+    # Rate limits (the `limits` library, moving window). storage: memory:// or redis://host:6379
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_chat_session: str = "20/minute;200/hour"
+    rate_limit_chat_client: str = "60/minute;1000/hour"
+    rate_limit_upload_session: str = "5/minute;30/day"
+    rate_limit_upload_client: str = "20/minute;100/day"
+    rate_limit_stream_session: str = "10/minute"
+    rate_limit_stream_client: str = "30/minute"
+    # Event streams open at the same time (per process).
+    stream_max_open_per_session: int = 2
+    stream_max_open_per_client: int = 10
+    # Documents one claim or ticket accepts from customers.
+    upload_max_per_case: int = 30
+
     @field_validator("database_url")
     @classmethod
     def _sqlite_relative_to_project(cls, value: str) -> str:
