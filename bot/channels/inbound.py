@@ -16,13 +16,21 @@ from sqlalchemy.orm import Session
 from bot.channels import live, transcript
 from bot.channels.hub import ChannelHub, channel_and_id
 from bot.channels.rasa_client import RasaUnavailable
-from bot.models import Channel, ChannelBinding, HandoverStatus
+from bot.models import Channel, ChannelBinding, ChatMessage, HandoverStatus
 from bot.services import handover as handover_service
 from bot.services.identity import get_verified
 
 log = logging.getLogger(__name__)
 
 HUMAN_PAYLOAD = "/request_human"
+INTENT_PREFIX = "/"
+# Rasa reads a message that starts with "/" as an intent (with entities): only the payload of a
+# button the assistant offered in this conversation may do that; anything else typed that way is
+# sent as text, its "/" replaced by the full-width "／" (the NLU reads it like any other text).
+ESCAPED_PREFIX = "／"
+# Payloads the app itself sends without a button (Telegram's /start, the way to a human).
+APP_PAYLOADS = frozenset({"/greet", HUMAN_PAYLOAD})
+OFFERED_LOOKBACK = 30  # the assistant's latest messages whose buttons still count as offered
 APOLOGY_ZH = "非常抱歉,智能助手暂时无法回复您。请您稍后再试,或点击下方“转人工客服”,由人工客服为您继续处理。"
 APOLOGY_BUTTONS = [{"title": "转人工客服", "payload": HUMAN_PAYLOAD}]
 HANDOVER_QUEUED_ZH = "您的消息已转给人工客服,请稍候。"
@@ -54,6 +62,36 @@ def bind_verified_customer(session: Session, conversation_id: str) -> None:
     session.flush()
 
 
+def offered_payloads(session: Session, conversation_id: str) -> set[str]:
+    """The button payloads of the assistant's latest messages in this conversation."""
+    rows = session.scalars(
+        select(ChatMessage.payload)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.role == "bot")
+        .order_by(ChatMessage.id.desc())
+        .limit(OFFERED_LOOKBACK)
+    )
+    return {
+        str(button.get("payload"))
+        for payload in rows
+        for button in (payload or {}).get("buttons") or []
+        if isinstance(button, dict) and button.get("payload")
+    }
+
+
+def text_for_rasa(session: Session, conversation_id: str, text: str) -> str:
+    """What goes to Rasa for a customer's message: a payload only when the assistant offered it
+    in this conversation (never an ``EXTERNAL_*`` intent); other "/..." text is escaped."""
+    stripped = text.strip()
+    if not stripped.startswith(INTENT_PREFIX):
+        return text
+    intent = stripped[len(INTENT_PREFIX) :].split("{", 1)[0].split("@", 1)[0].strip()
+    if not intent.upper().startswith("EXTERNAL_") and (
+        stripped in APP_PAYLOADS or stripped in offered_payloads(session, conversation_id)
+    ):
+        return stripped
+    return ESCAPED_PREFIX + stripped.lstrip(INTENT_PREFIX)
+
+
 async def _handover_reason(hub: ChannelHub, conversation_id: str) -> str | None:
     """Did this turn end with the assistant paused, or the customer asking for a human?"""
     try:
@@ -70,13 +108,22 @@ async def _handover_reason(hub: ChannelHub, conversation_id: str) -> str | None:
 
 
 async def handle_customer_message(
-    hub: ChannelHub, conversation_id: str, text: str, *, shown_text: str | None = None
+    hub: ChannelHub,
+    conversation_id: str,
+    text: str,
+    *,
+    shown_text: str | None = None,
+    client: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Record the message, get the answer (assistant or live queue), record it, return it."""
+    """Record the message, get the answer (assistant or live queue), record it, return it.
+
+    ``client`` (web: ``ip:<address>``) goes to Rasa as message metadata: the identity check counts
+    wrong tries per client across conversations."""
     with hub.session() as session:
         transcript.record(
             session, conversation_id, "customer", shown_text if shown_text is not None else text
         )
+        text = text_for_rasa(session, conversation_id, text)
         handover = handover_service.current(session, conversation_id)
         status = handover.status if handover else None
         if status == HandoverStatus.WAITING:
@@ -85,7 +132,9 @@ async def handle_customer_message(
         return []  # the agent sees it in the live queue and answers
 
     try:
-        replies = await hub.rasa.send_message(conversation_id, text)
+        replies = await hub.rasa.send_message(
+            conversation_id, text, metadata={"client": client} if client else None
+        )
     except RasaUnavailable:
         log.warning("Rasa unavailable for %s", conversation_id)
         if asks_for_human(text):

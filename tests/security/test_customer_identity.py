@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+import actions.policy_service  # noqa: F401  (registers the query_policy handler)
 from actions.identity import ValidateIdentityForm
 from actions.requests import ActionHandleRequest
 from bot.errors import VerificationFailed, VerificationLocked
