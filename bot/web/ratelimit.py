@@ -110,7 +110,7 @@ def limiter(request: Request) -> RateLimiter:
     found = getattr(state, "rate_limiter", None)
     if found is None:
         found = state.rate_limiter = RateLimiter(state.settings)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def open_streams(request: Request) -> OpenStreams:
@@ -121,4 +121,4 @@ def open_streams(request: Request) -> OpenStreams:
         found = state.open_streams = OpenStreams(
             settings.stream_max_open_per_session, settings.stream_max_open_per_client
         )
-    return found  # type: ignore[no-any-return]
+    return found
