@@ -82,7 +82,9 @@ def _clean(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", text.strip())
 
 
-def _parse_entry(raw: Any, where: str, topic: str, topic_title: str, file: str, errors: list[str]) -> Entry | None:
+def _parse_entry(
+    raw: Any, where: str, topic: str, topic_title: str, file: str, errors: list[str]
+) -> Entry | None:
     if not isinstance(raw, dict):
         errors.append(f"{where}: an entry must be a mapping")
         return None
@@ -235,7 +237,7 @@ def validate_knowledge(
             bad = _HALF_WIDTH_RE.search(text)
             if bad:
                 errors.append(
-                    f"{where}: half-width punctuation {bad.group()!r} in the {kind} {text!r}; use ，？：；！（）"
+                    f"{where}: half-width {bad.group()!r} in the {kind} {text!r}; use ，？：；！（）"
                 )
         if "你" in e.answer:
             errors.append(f"{where}: the answer addresses the customer as 你; use 您")

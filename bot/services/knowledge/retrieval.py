@@ -35,17 +35,19 @@ from bot.services.knowledge.base import Entry, Flow, Source, load_entries
 USER_DICT = PROJECT_ROOT / "nlu_components" / "jieba_userdict" / "insurance.txt"
 
 W_NGRAM = 0.5
-BM25_HALF = 6.0
-ANSWER_THRESHOLD = 0.45
-CLARIFY_THRESHOLD = 0.3
+W_ENTRY = 0.5  # weight of the whole-entry document against the best single question
+BM25_HALF = 3.0
+ANSWER_THRESHOLD = 0.36
+CLARIFY_THRESHOLD = 0.26
 
 _DROP_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 # Words that carry no topic (BM25's idf would mostly discount them; dropping them keeps queries short).
-STOPWORDS = frozenset(
-    "的 了 吗 呢 啊 吧 呀 哦 嘛 么 是 我 你 您 他 她 们 我们 你们 请问 请 问 一下 下 想 要 能 可以 会 "
-    "有 没有 怎么 怎么办 怎样 什么 如何 就 还 也 都 在 和 跟 这 那 这个 那个 个 一个 问问 咨询 "
-    "谢谢 麻烦 帮 帮我 给 把 被 让 吧 啦 呗".split()
-)
+_STOPWORD_TEXT = """
+    的 了 吗 呢 啊 吧 呀 哦 嘛 么 是 我 你 您 他 她 们 我们 你们 请问 请 问 一下 下 想 要 能 可以 会
+    有 没有 怎么 怎么办 怎样 什么 如何 就 还 也 都 在 和 跟 这 那 这个 那个 个 一个 问问 咨询
+    谢谢 麻烦 帮 帮我 给 把 被 让 吧 啦 呗
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,11 @@ class KnowledgeIndex:
             for q in e.questions:
                 docs.append(f"{q} {e.title}")
                 self.doc_entry.append(i)
+        self.n_question_docs = len(docs)
+        # One more document per entry: its title, all its questions and its answer (the wider context).
+        for i, e in enumerate(entries):
+            docs.append(" ".join((e.title, *e.questions, e.answer)))
+            self.doc_entry.append(i)
         self.bm25 = bm25s.BM25()
         self.bm25.index([words(d) or [""] for d in docs], show_progress=False)
         # Character n-grams: TF-IDF vectors, an inverted index for the dot products.
@@ -177,15 +184,19 @@ class KnowledgeIndex:
         """Entries by combined score, best first (``parts``: both / ngram / bm25, for the benchmark)."""
         ng = self.ngram_scores(text) if parts != "bm25" else None
         bm = self.bm25_scores(text) if parts != "ngram" else None
-        best: dict[int, float] = {}
-        for d, i in enumerate(self.doc_entry):
+
+        def doc_score(d: int) -> float:
             if ng is not None and bm is not None:
-                s = w_ngram * ng[d] + (1 - w_ngram) * bm[d]
-            else:
-                s = (ng or bm or [0.0])[d] if (ng or bm) else 0.0
-            if s > best.get(i, -1.0):
-                best[i] = s
-        return sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+                return w_ngram * ng[d] + (1 - w_ngram) * bm[d]
+            return (ng if ng is not None else bm or [0.0] * (d + 1))[d]
+
+        best: dict[int, float] = {}
+        for d in range(self.n_question_docs):
+            i = self.doc_entry[d]
+            best[i] = max(best.get(i, 0.0), doc_score(d))
+        n = self.n_question_docs
+        combined = {i: (1 - W_ENTRY) * s + W_ENTRY * doc_score(n + i) for i, s in best.items()}
+        return sorted(combined.items(), key=lambda kv: kv[1], reverse=True)
 
     def top_topics(self, text: str, k: int = 2) -> list[tuple[Entry, float]]:
         """The k best entries, each from a different topic where possible (for the clarifying question)."""
