@@ -82,6 +82,14 @@ def _clean(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])", "", text.strip())
 
 
+def _text(raw: dict[str, Any], key: str, where: str, errors: list[str]) -> str:
+    value = raw.get(key)
+    if isinstance(value, str) and value.strip():
+        return value
+    errors.append(f"{where}: {key} must be non-empty text")
+    return ""
+
+
 def _parse_entry(
     raw: Any, where: str, topic: str, topic_title: str, file: str, errors: list[str]
 ) -> Entry | None:
@@ -98,20 +106,14 @@ def _parse_entry(
     where = f"{file} [{entry_id}]"
     if "topic" in raw and raw["topic"] != topic:
         errors.append(f"{where}: topic {raw['topic']!r} differs from the file's topic {topic!r}")
-    title = raw.get("title")
-    if not isinstance(title, str) or not title.strip():
-        errors.append(f"{where}: title must be non-empty text")
-        title = ""
+    title = _text(raw, "title", where, errors)
     questions = raw.get("questions")
     if not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions):
         errors.append(f"{where}: questions must be a list of non-empty texts")
         questions = []
     if len(questions) < MIN_QUESTIONS:
         errors.append(f"{where}: needs at least {MIN_QUESTIONS} questions, has {len(questions)}")
-    answer = raw.get("answer")
-    if not isinstance(answer, str) or not answer.strip():
-        errors.append(f"{where}: answer must be non-empty text")
-        answer = ""
+    answer = _text(raw, "answer", where, errors)
     src = raw.get("source")
     source: Source
     if src == GENERAL_SOURCE:
