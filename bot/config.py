@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     def _upload_dir_relative_to_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_ROOT / value
 
+    # --- knowledge (general questions answered from data/knowledge/) ---
+    knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _knowledge_dir_relative_to_project(cls, value: Path) -> Path:
+        return value if value.is_absolute() else PROJECT_ROOT / value
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
