@@ -104,7 +104,8 @@ def test_the_action_server_refuses_a_hand_built_call(action_server) -> None:
     assert httpx.post(f"{url}/webhook", json=call, headers=wrong, timeout=10).status_code == 403
     assert httpx.get(f"{url}/actions", timeout=10).status_code == 403
     # Rasa, holding the secret, is served (an unknown action: 404, not 403)
-    ok = httpx.post(f"{url}/webhook", json=_action_call("no_such_action"), headers={HEADER: token}, timeout=10)
+    unknown = _action_call("no_such_action")
+    ok = httpx.post(f"{url}/webhook", json=unknown, headers={HEADER: token}, timeout=10)
     assert ok.status_code != 403
     assert httpx.get(f"{url}/health", timeout=10).status_code == 200
 
@@ -128,7 +129,9 @@ def test_the_action_server_will_not_start_without_its_secret(tmp_path: Path) -> 
     assert b"BOT_ACTION_SERVER_TOKEN" in done.stderr
 
 
-def test_env_databases_and_uploads_are_private_after_init_env_and_migrate(tmp_path: Path, monkeypatch) -> None:
+def test_env_databases_and_uploads_are_private_after_init_env_and_migrate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import bot.__main__ as cli
 
     # .env (init-env), written over an older world-readable one
@@ -138,7 +141,8 @@ def test_env_databases_and_uploads_are_private_after_init_env_and_migrate(tmp_pa
     monkeypatch.setattr(cli, "ENV_FILE", env_file)
     assert cli.cmd_init_env(None) == 0  # type: ignore[arg-type]
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and line[0] != "#")
+    lines = [line for line in env_file.read_text().splitlines() if "=" in line and line[0] != "#"]
+    values = dict(line.split("=", 1) for line in lines)
     assert values["BOT_ACTION_SERVER_TOKEN"] and values["BOT_RASA_TOKEN"]
 
     # migrate: a fresh database, an old tracker store and an old upload made world-readable
@@ -156,9 +160,8 @@ def test_env_databases_and_uploads_are_private_after_init_env_and_migrate(tmp_pa
         "BOT_TRACKER_DATABASE_URL": f"sqlite:///{tracker}",
         "BOT_UPLOAD_DIR": str(uploads),
     }
-    subprocess.run(
-        ["bash", "-c", f"umask 022 && exec {APP_PY} -m bot migrate"], cwd=ROOT, env=env, check=True, timeout=300
-    )
+    migrate = f"umask 022 && exec {APP_PY} -m bot migrate"
+    subprocess.run(["bash", "-c", migrate], cwd=ROOT, env=env, check=True, timeout=300)
     for path in (db, tracker, old_upload):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     for path in (uploads, uploads / "web"):

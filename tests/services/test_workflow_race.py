@@ -88,9 +88,10 @@ def test_two_processes_approving_at_once_exactly_one_succeeds(engine: Engine, re
     assert sorted(outcomes) == ["approved", "refused"]
     assert _approvals(engine, ticket_id) == 1
     with Session(engine) as s:
+        number = s.scalar(select(Ticket.number).where(Ticket.id == ticket_id))
         audits = s.scalar(
             select(func.count())
             .select_from(AuditEntry)
-            .where(AuditEntry.action == "ticket_approve", AuditEntry.object_id == s.get(Ticket, ticket_id).number)  # type: ignore[union-attr]
+            .where(AuditEntry.action == "ticket_approve", AuditEntry.object_id == number)
         )
     assert audits == 1
