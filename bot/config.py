@@ -32,10 +32,18 @@ class Settings(BaseSettings):
     # Rasa server and action server, both on loopback.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr = SecretStr("")
-    rasa_timeout_seconds: float = 15.0
+    rasa_timeout_seconds: float = 120.0  # the hard limit of one request to Rasa
     action_server_url: str = "http://127.0.0.1:5055"
     # Rasa's SQL tracker store, read by the desk (transcripts) and the reports.
     tracker_database_url: str = "sqlite:///var/rasa_tracker.db"
+
+    # --- procs: process authentication and slow turns ---
+    # Rasa -> action server secret (endpoints.yml sends it; actions/server.py checks it). The app
+    # itself only reads the action server's /health; the setting is here so init-env generates it.
+    action_server_token: SecretStr = SecretStr("")
+    # How long a customer waits for Rasa before hearing "still working on it"; the turn goes on in
+    # the background and its answer is delivered late on the conversation's channel.
+    rasa_reply_deadline_seconds: float = 12.0
 
     # The app, the only process that faces the outside.
     app_host: str = "127.0.0.1"
