@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import masking
 from bot.channels import push
 from bot.models import ChatMessage
 
@@ -86,3 +87,14 @@ def to_json(msg: ChatMessage) -> dict[str, Any]:
         "attachment": msg.payload.get("attachment"),
         "at": msg.created_at.isoformat(),
     }
+
+
+def to_staff_json(msg: ChatMessage) -> dict[str, Any]:
+    """``to_json`` as staff may see it (the live handover queue): resident IDs, mobiles, cards and
+    e-mails masked in the text, the buttons and the attachment name, whatever the separators."""
+    data = to_json(msg)
+    data["text"] = masking.mask_text(data["text"])
+    data["buttons"] = masking.mask_value("buttons", data["buttons"])
+    if data["attachment"]:
+        data["attachment"] = masking.mask_text(str(data["attachment"]))
+    return data
