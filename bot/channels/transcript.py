@@ -22,6 +22,9 @@ def record(
 ) -> ChatMessage:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    # Stored masked: the transcript is read by staff (live queue) and outlives the turn; the
+    # customer's own numbers come back masked too (a shared browser shows no full card or ID).
+    text = masking.mask_text(text) if text else text
     msg = ChatMessage(conversation_id=conversation_id, role=role, text=text, payload=payload or {})
     session.add(msg)
     session.flush()

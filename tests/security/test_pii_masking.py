@@ -127,7 +127,9 @@ def test_ticket_payload_masks_by_key_and_by_value_and_hides_the_conversation_id(
         customer_id=world.customer.id,
         conversation_id=sender,
         payload={
-            "complaint_text": f"你们从我卡 6222-0212-3456-7890-123 乱扣钱,回电 138 1234 5678,身份证{world.id_holder}",
+            "complaint_text": (
+                f"你们从我卡 6222-0212-3456-7890-123 乱扣钱,回电 138 1234 5678,身份证{world.id_holder}"
+            ),
             "channel_conversation": sender,
             "card": CARD,
             "value": "139-0000-1111",
@@ -160,12 +162,17 @@ def test_agent_console_slots_mask_cards_and_the_id_tail() -> None:
     assert slots["policy_number"] == "LF2023000456"
 
 
-def test_live_queue_transcript_is_masked_for_staff(session: Session) -> None:
+def test_the_app_transcript_is_stored_and_shown_masked(session: Session) -> None:
+    """The live queue read the customer's card, ID and mobile in full (issue 12, items 1 and 4)."""
     from bot.channels import transcript
+    from bot.models import ChatMessage
 
     msg = transcript.record(session, "web:abcdefabcdefabcdef", "customer", "卡号 6222 0212 3456 7890 123")
-    assert transcript.to_json(msg)["text"] == "卡号 6222 0212 3456 7890 123"  # the customer's own view
-    assert transcript.to_staff_json(msg)["text"] == "卡号 6222 **** **** 0123"
+    assert msg.text == "卡号 6222 **** **** 0123"
+    older = ChatMessage(conversation_id="web:x", role="customer", text="手机138-1234-5678", payload={})
+    session.add(older)
+    session.flush()  # a row stored before masking: staff still see it masked
+    assert transcript.to_staff_json(older)["text"] == "手机138****5678"
 
 
 def test_log_lines_of_the_app_are_masked(app: Any, world: World, caplog: pytest.LogCaptureFixture) -> None:
