@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ from bot.services import agent_console
 from bot.services.tickets.create import create_ticket
 from tests import desk_support
 from tests.desk_support import StaffClient, World, make_test_app
+from tests.web.test_desk_pages import _tracker_db as tracker_db
 
 app, login, world = desk_support.app, desk_support.login, desk_support.world  # fixtures
 
@@ -40,23 +40,9 @@ def leaks(text: str, *secrets: str) -> list[str]:
 
 
 def _tracker_db(path: Path, sender: str, events: list[tuple[str, dict[str, Any]]]) -> str:
-    conn = sqlite3.connect(path)
-    conn.execute(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL,"
-        " intent_name TEXT, action_name TEXT, data TEXT)"
-    )
     now = datetime.now(timezone.utc).timestamp()
-    conn.executemany(
-        "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data)"
-        " VALUES (?,?,?,?,?,?)",
-        [
-            (sender, t, now - 100 + i, d.pop("intent", None), None, json.dumps(d, ensure_ascii=False))
-            for i, (t, d) in enumerate(events)
-        ],
-    )
-    conn.commit()
-    conn.close()
-    return f"sqlite:///{path}"
+    rows = [(sender, t, now - 100 + i, d.pop("intent", None), None, d) for i, (t, d) in enumerate(events)]
+    return tracker_db(path, rows)
 
 
 def test_desk_transcript_masks_spaced_cards_hyphenated_mobiles_and_the_verification_answers(
