@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
+    from bot.masking import install_log_masking
+
+    install_log_masking()  # the CLI's log lines mask personal data too
     args = build_parser().parse_args(argv)
     result: int = args.func(args)
     return result

@@ -46,7 +46,7 @@ def test_numbers_are_found_inside_chinese_sentences():
 
 
 def test_masking_hides_the_middle():
-    assert mask_id_number("11010519491231002X") == "1101**********002X"
+    assert mask_id_number("11010519491231002X") == "110105************"
     assert mask_mobile("13812345678") == "138****5678"
     assert mask_name("张伟") == "张*"
     assert mask_name("张小伟") == "张*伟"

@@ -10,7 +10,6 @@ has stored anything.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,16 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import masking
 
-_ID_RE = re.compile(r"(?<![0-9])\d{17}[\dXx](?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
-_ACCOUNT_RE = re.compile(r"(?<![0-9])\d{12,30}(?![0-9])")
-
-
-def mask_text(value: str) -> str:
-    """Mask ID numbers, mobiles and account numbers inside free text typed by a customer."""
-    value = _ID_RE.sub(lambda m: masking.mask_id_number(m.group(0)), value)
-    value = _MOBILE_RE.sub(lambda m: masking.mask_mobile(m.group(0)), value)
-    return _ACCOUNT_RE.sub(lambda m: masking.mask_bank_account(m.group(0)), value)
+mask_text = masking.mask_text  # where other modules used to import it from
 
 
 @lru_cache(maxsize=4)
@@ -78,18 +68,30 @@ def _data(raw: Any) -> dict[str, Any]:
 
 
 def transcript(url: str, sender_id: str | None, limit: int = 500) -> list[dict[str, Any]]:
-    """The customer's and the assistant's messages of one conversation, oldest first, masked."""
+    """The newest messages (up to ``limit`` events) of one conversation, oldest first, masked.
+
+    Personal numbers are masked in every line; the customer's answers to the verification
+    questions (policy number, policyholder's name, ID tail) are masked too: the slot the form
+    asked for (``requested_slot``) when the customer answered, and the entities NLU found."""
     if not sender_id:
         return []
     out: list[dict[str, Any]] = []
     rows = _rows(
         url,
         "SELECT type_name, timestamp, intent_name, data FROM events "
-        "WHERE sender_id = :sender AND type_name IN ('user', 'bot') ORDER BY id LIMIT :limit",
+        "WHERE sender_id = :sender AND (type_name IN ('user', 'bot') "
+        "OR (type_name = 'slot' AND data LIKE '%requested_slot%')) ORDER BY id DESC LIMIT :limit",
         {"sender": sender_id, "limit": limit},
     )
+    rows = reversed(list(rows))  # the newest events, shown oldest first
+    requested: str | None = None
     for type_name, ts, intent_name, raw in rows:
         data = _data(raw)
+        if type_name == "slot":
+            if data.get("name") == "requested_slot":
+                value = data.get("value")
+                requested = value if isinstance(value, str) else None
+            continue
         msg = data.get("text") or ""
         if type_name == "user" and str(msg).startswith("/"):
             msg = ""  # a button payload or an external intent, not something the customer typed
@@ -100,10 +102,17 @@ def transcript(url: str, sender_id: str | None, limit: int = 500) -> list[dict[s
             msg = " / ".join(str(b.get("title", "")) for b in buttons if isinstance(b, dict))
         if not msg:
             continue
+        if type_name == "user":
+            entities = (data.get("parse_data") or {}).get("entities")
+            masked = masking.mask_entities(str(msg), entities if isinstance(entities, list) else None)
+            if requested in masking.VERIFICATION_SLOTS:
+                masked = masking.mask_verification_answer(requested, masked)
+        else:
+            masked = masking.mask_text(str(msg))
         out.append(
             {
                 "speaker": "customer" if type_name == "user" else "assistant",
-                "text": mask_text(str(msg)),
+                "text": masked,
                 "at": datetime.fromtimestamp(float(ts or 0), tz=timezone.utc).isoformat(),
                 "intent": intent_name if type_name == "user" else None,
             }

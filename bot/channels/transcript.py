@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import masking
 from bot.channels import push
 from bot.models import ChatMessage
 
@@ -21,6 +22,9 @@ def record(
 ) -> ChatMessage:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
+    # Stored masked: the transcript is read by staff (live queue) and outlives the turn; the
+    # customer's own numbers come back masked too (a shared browser shows no full card or ID).
+    text = masking.mask_text(text) if text else text
     msg = ChatMessage(conversation_id=conversation_id, role=role, text=text, payload=payload or {})
     session.add(msg)
     session.flush()
@@ -86,3 +90,14 @@ def to_json(msg: ChatMessage) -> dict[str, Any]:
         "attachment": msg.payload.get("attachment"),
         "at": msg.created_at.isoformat(),
     }
+
+
+def to_staff_json(msg: ChatMessage) -> dict[str, Any]:
+    """``to_json`` as staff may see it (the live handover queue): resident IDs, mobiles, cards and
+    e-mails masked in the text, the buttons and the attachment name, whatever the separators."""
+    data = to_json(msg)
+    data["text"] = masking.mask_text(data["text"])
+    data["buttons"] = masking.mask_value("buttons", data["buttons"])
+    if data["attachment"]:
+        data["attachment"] = masking.mask_text(str(data["attachment"]))
+    return data

@@ -20,6 +20,8 @@ from bot.services.tickets.create import add_event, conversation_tickets, create_
 
 
 def masked_slots(slots: dict[str, Any]) -> dict[str, Any]:
+    """The caller's slots as the agent may see them: by the slot's name (``pa_card``, ``cc_value``,
+    ``id_tail``, ``person_name``…) and by what any value looks like (an ID, card, mobile, e-mail)."""
     out: dict[str, Any] = {}
     for name, value in slots.items():
         if value in (None, [], "") or name.startswith("requested_slot") or name == "session_started_metadata":
@@ -78,7 +80,7 @@ def call_state(db: Session, user: StaffUser, sender: str, tracker: dict[str, Any
             db,
             access.actor_label(user),
             ("policy", policy_id, verified.customer_id),
-            {"view": "agent_console", "conversation": sender},
+            {"view": "agent_console", "conversation": masking.conversation_reference(sender)},
         )
     state["checklist"] = checklist_for(slots)
     state["tickets"] = [
@@ -126,6 +128,10 @@ def open_call_ticket(
         object_type="ticket",
         object_id=ticket.number,
         customer_id=ticket.customer_id,
-        after={"type": ticket.ticket_type.value, "team": ticket.team.value, "conversation": sender},
+        after={
+            "type": ticket.ticket_type.value,
+            "team": ticket.team.value,
+            "conversation": masking.conversation_reference(sender),
+        },
     )
     return ticket

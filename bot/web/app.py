@@ -19,6 +19,7 @@ from bot.config import Settings, get_settings
 from bot.db import make_engine
 from bot.errors import DomainError
 from bot.jobs import scheduler
+from bot.masking import install_log_masking
 from bot.web import docs, health
 from bot.web.customer import chat
 from bot.web.customer import telegram as telegram_webhook
@@ -74,6 +75,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, rasa: RasaClient | None = None) -> FastAPI:
     """The app; ``rasa`` replaces the Rasa client the channels share (tests pass one that talks to a
     fake Rasa on an in-process transport)."""
+    install_log_masking()  # every log line of this process masks personal data
     settings = settings or get_settings()
     app = FastAPI(
         title="保险客服助手 Insurance service assistant",

@@ -138,7 +138,7 @@ def test_two_beneficiaries_with_the_100_percent_check_then_masked_read_back(veri
     readback = messages[0]["readback"]
     assert said == ["utter_beneficiary_readback"]
     assert "陈*" in readback and "张*涵" in readback and "陈静" not in readback and "张子涵" not in readback
-    assert f"{WIFE[:4]}**********{WIFE[-4:]}" in readback and WIFE not in readback
+    assert f"{WIFE[:6]}{'*' * 12}" in readback and WIFE not in readback
     assert "受益比例合计:100%" in readback
 
 

@@ -150,7 +150,7 @@ def test_transcript_and_reports_from_the_tracker_store(
     app = make_test_app(engine, session, tracker_database_url=url)
     proc = StaffClient(app, "proc_wang")
     page = proc.get(f"/desk/tickets/{world.beneficiary_ticket.number}")
-    assert "我要改受益人,身份证1101**********1234" in page.text
+    assert "我要改受益人,身份证110101************" in page.text
     assert "好的,请先核验身份。" in page.text and "EXTERNAL" not in page.text
     # containment: web:abc got a human handover ticket
     create_ticket(session, ticket_type=TicketType.HUMAN_HANDOVER, conversation_id="web:abc")

@@ -330,7 +330,7 @@ def ticket_summary(ticket: Ticket) -> dict[str, Any]:
         "team": ticket.team.value,
         "status": ticket.status.value,
         "priority": ticket.priority.value,
-        "subject": ticket.subject,
+        "subject": masking.mask_text(ticket.subject or ""),
         "sla_due_at": ticket.sla_due_at.isoformat(),
         "sla_breached": ticket.status in OPEN_STATUSES and ticket.sla_due_at < utcnow(),
         "created_at": ticket.created_at.isoformat(),
@@ -347,7 +347,7 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
         "requires_checker": ticket.requires_checker,
         "maker": ticket.maker.username if ticket.maker else None,
         "checker": ticket.checker.username if ticket.checker else None,
-        "resolution": ticket.resolution,
+        "resolution": masking.mask_text(ticket.resolution) if ticket.resolution else ticket.resolution,
         "payload": masking.masked_payload(ticket),
         "customer": customer_card(session, ticket),
         "policy": policy_card(session, ticket.policy_id),
@@ -360,7 +360,7 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
                 "kind": e.kind,
                 "from_status": e.from_status,
                 "to_status": e.to_status,
-                "note": e.note,
+                "note": masking.mask_text(e.note) if e.note else e.note,
                 "data": _event_data(e.kind, e.data or {}),
             }
             for e in ticket.events
@@ -369,16 +369,14 @@ def ticket_detail(session: Session, ticket: Ticket) -> dict[str, Any]:
 
 
 def _mask_conversation(conversation_id: str | None) -> str | None:
-    """``telegram:5550001`` → ``telegram:***0001``: the channel, not the person's account id."""
-    if not conversation_id:
-        return None
-    channel, _, ident = conversation_id.partition(":")
-    return f"{channel}:***{ident[-4:]}" if ident else channel
+    """``web:<session>`` → ``web#1a2b3c4d``: the channel and an opaque reference, never the id a
+    reader could use to act as the customer."""
+    return masking.conversation_reference(conversation_id)
 
 
 def _event_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     if kind == "notified":
-        return {"delivered": data.get("delivered"), "messages": data.get("messages", [])}
+        data = {"delivered": data.get("delivered"), "messages": data.get("messages", [])}
     return {key: masking.mask_value(key, value) for key, value in data.items()}
 
 

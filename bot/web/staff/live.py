@@ -72,7 +72,7 @@ async def messages(
             return JSONResponse(NOT_FOUND, status_code=404)
         rows = transcript.history(session, h.conversation_id, max(after, 0), limit=500)
         return JSONResponse(
-            {"handover": _card(session, h), "messages": [transcript.to_json(m) for m in rows]}
+            {"handover": _card(session, h), "messages": [transcript.to_staff_json(m) for m in rows]}
         )
 
 
@@ -106,7 +106,7 @@ class _LiveFeed:
                 if rows or card != self.card:
                     self.card = card
                     self.last = rows[-1].id if rows else self.last
-                    data = {"handover": card, "messages": [transcript.to_json(m) for m in rows]}
+                    data = {"handover": card, "messages": [transcript.to_staff_json(m) for m in rows]}
                     events.append(sse.format_event(data, event_id=self.last if rows else None))
                     more = len(rows) >= self.LIMIT
         return events, more
