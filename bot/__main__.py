@@ -18,6 +18,8 @@ from bot.config import PROJECT_ROOT
 ENV_FILE = PROJECT_ROOT / ".env"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 GENERATED_SECRETS = ("BOT_RASA_TOKEN", "BOT_SESSION_SECRET", "BOT_TELEGRAM_WEBHOOK_SECRET")
+# --- staff helper: the audit log's HMAC key (kept out of the database) ---
+GENERATED_SECRETS += ("BOT_AUDIT_KEY",)
 
 
 def cmd_init_env(_args: argparse.Namespace) -> int:
