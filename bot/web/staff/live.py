@@ -26,7 +26,7 @@ from bot.services import handover as handover_service
 from bot.services import staff
 from bot.web.customer import sse
 from bot.web.deps import CONSOLE_ROLES, ConsoleApiUser, ConsolePageUser, HubDep, Transactions, TransactionsDep
-from bot.web.staff.cookies import ApiUnauthenticated, read_session, staff_context
+from bot.web.staff.cookies import ApiUnauthenticated, staff_context, user_from_request
 from bot.web.templating import templates
 
 router = APIRouter()
@@ -115,9 +115,8 @@ class _LiveFeed:
 def _stream_user(tx: Transactions, request: Request) -> None:
     """``api_user`` by hand: a dependency with ``yield`` (its DB session) would stay open for the
     whole stream, so the check runs in its own short session before the stream starts."""
-    data = read_session(request)
     with tx() as session:
-        user = staff.get_active(session, int(data["uid"])) if data else None
+        user = user_from_request(request, session)
         if user is None:
             raise ApiUnauthenticated()
         if user.role not in CONSOLE_ROLES:
