@@ -78,14 +78,17 @@ def _data(raw: Any) -> dict[str, Any]:
 
 
 def transcript(url: str, sender_id: str | None, limit: int = 500) -> list[dict[str, Any]]:
-    """The customer's and the assistant's messages of one conversation, oldest first, masked."""
+    """The customer's and the assistant's newest ``limit`` messages of one conversation, shown
+    oldest first, masked."""
     if not sender_id:
         return []
     out: list[dict[str, Any]] = []
     rows = _rows(
         url,
-        "SELECT type_name, timestamp, intent_name, data FROM events "
-        "WHERE sender_id = :sender AND type_name IN ('user', 'bot') ORDER BY id LIMIT :limit",
+        "SELECT type_name, timestamp, intent_name, data FROM ("
+        "SELECT id, type_name, timestamp, intent_name, data FROM events "
+        "WHERE sender_id = :sender AND type_name IN ('user', 'bot') ORDER BY id DESC LIMIT :limit"
+        ") AS newest ORDER BY id",
         {"sender": sender_id, "limit": limit},
     )
     for type_name, ts, intent_name, raw in rows:

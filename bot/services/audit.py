@@ -135,7 +135,16 @@ def record(
         after=after_j,
         prev_hash=prev_hash,
         entry_hash=entry_digest(
-            prev_hash, at, actor[:64], action, object_type, str(object_id), customer_id, before_j, after_j, key=key
+            prev_hash,
+            at,
+            actor[:64],
+            action,
+            object_type,
+            str(object_id),
+            customer_id,
+            before_j,
+            after_j,
+            key=key,
         ),
     )
     session.add(entry)

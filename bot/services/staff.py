@@ -216,7 +216,9 @@ def record_login_failure(
     old = now - timedelta(minutes=limits.window_minutes)
     for kind, key in _throttle_keys(username, client):
         session.execute(
-            delete(LoginAttempt).where(LoginAttempt.kind == kind, LoginAttempt.key == key, LoginAttempt.at < old)
+            delete(LoginAttempt).where(
+                LoginAttempt.kind == kind, LoginAttempt.key == key, LoginAttempt.at < old
+            )
         )
         session.add(LoginAttempt(kind=kind, key=key, at=now))
     session.flush()
@@ -225,7 +227,9 @@ def record_login_failure(
 def clear_login_failures(session: Session, username: str) -> None:
     """A successful login clears the username's count (the client's stays: it may be guessing others)."""
     session.execute(
-        delete(LoginAttempt).where(LoginAttempt.kind == "user", LoginAttempt.key == username.strip().lower()[:128])
+        delete(LoginAttempt).where(
+            LoginAttempt.kind == "user", LoginAttempt.key == username.strip().lower()[:128]
+        )
     )
 
 

@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -37,6 +36,7 @@ from bot.web.staff.cookies import (
 )
 from bot.web.templating import templates
 
+
 def _safe_next(value: str | None, user: StaffUser | None = None) -> str:
     value = value or ""
     safe = bool(value) and value.startswith("/") and not value.startswith("//") and "\\" not in value
@@ -55,7 +55,9 @@ router = APIRouter(include_in_schema=False)
 @router.get("/desk/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "") -> Response:
     token = secrets.token_urlsafe(24)
-    response = templates.TemplateResponse(request, "desk/login.html", _login_context(request, token, next, None))
+    response = templates.TemplateResponse(
+        request, "desk/login.html", _login_context(request, token, next, None)
+    )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure(request)
     )
@@ -134,7 +136,9 @@ def login_submit(
     return redirect
 
 
-def _login_context(request: Request, token: str, next: str, error: str | None, username: str = "") -> dict[str, Any]:
+def _login_context(
+    request: Request, token: str, next: str, error: str | None, username: str = ""
+) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
     return {
         "request": request,
