@@ -156,7 +156,8 @@ def test_failed_logins_are_audited(app: Any, world: World, session: Session) -> 
         token = CSRF_RE.search(client.get("/desk/login").text)
         assert token is not None
         resp = client.post(
-            "/desk/login", data={"username": username, "password": "wrong-guess", "csrf_token": token.group(1)}
+            "/desk/login",
+            data={"username": username, "password": "wrong-guess", "csrf_token": token.group(1)},
         )
         assert resp.status_code == 400
     rows = session.scalars(select(AuditEntry).where(AuditEntry.action == "login_failed")).all()

@@ -118,7 +118,10 @@ def test_closed_handovers_are_read_only_to_supervisors_and_the_agent_who_handled
     _no_pii(body)
     assert handler.get(f"/agent/live/api/{hid}/messages").json()["handover"]["access"] == "read_only"
     # read-only: nobody answers or reopens a closed one
-    assert supervisor.post(f"/agent/live/api/{hid}/reply", json={"text": "x"}, headers=sup_hdr).status_code == 409
+    assert (
+        supervisor.post(f"/agent/live/api/{hid}/reply", json={"text": "x"}, headers=sup_hdr).status_code
+        == 409
+    )
     assert other.post(f"/agent/live/api/{hid}/accept", headers=other_hdr).status_code == 409
 
 
