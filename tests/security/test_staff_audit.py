@@ -175,3 +175,33 @@ def test_a_missing_key_refuses_to_write(session: Session, monkeypatch: pytest.Mo
     monkeypatch.setattr(get_settings(), "audit_key", SecretStr(""))
     with pytest.raises(audit.AuditKeyMissing):
         audit.record(session, actor="system", action="view", object_type="ticket", object_id="1")
+
+
+def test_the_migration_chains_older_entries_again_with_the_key(tmp_path: Any) -> None:
+    from alembic import command
+
+    from bot.db import make_engine
+    from tests.conftest import alembic_config
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config()
+    try:
+        with eng.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0b7fc8909a06")  # before the keyed chain: plain SHA-256 entries
+            for i in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO audit_log (at, actor, action, object_type, object_id, after, prev_hash, "
+                        "entry_hash) VALUES ('2026-11-30 10:00:00.123456', 'staff:a', 'view', 'ticket', :o, "
+                        ":a, 'unkeyed', :h)"
+                    ),
+                    {"o": f"T{i}", "a": '{"k": 1}', "h": f"unkeyed-{i}"},
+                )
+            command.upgrade(cfg, "head")
+        with Session(eng) as s:
+            assert audit.verify_chain(s) is None
+            audit.record(s, actor="system", action="view", object_type="ticket", object_id="new")
+            assert audit.verify_chain(s) is None
+    finally:
+        eng.dispose()
