@@ -11,8 +11,8 @@ venv:           ## create or update .venv and .venv-rasa
 	@bash scripts/setup-envs.sh
 
 lint: venv
-	.venv/bin/ruff check bot actions nlu_components tests bench scripts migrations
-	.venv/bin/ruff format --check bot actions nlu_components tests bench scripts migrations
+	.venv/bin/ruff check bot actions nlu_components rasa_addons tests bench scripts migrations
+	.venv/bin/ruff format --check bot actions nlu_components rasa_addons tests bench scripts migrations
 
 types: venv
 	.venv/bin/mypy

@@ -9,12 +9,26 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    EventType,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+)
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.claims.slots import reset_claim_slots
-from actions.common import INVALID_COUNT_SLOT, BaseFormValidation, ServiceAction, Turn
+from actions.common import (
+    INVALID_COUNT_SLOT,
+    BaseFormValidation,
+    ServiceAction,
+    Turn,
+    conversation_id,
+    db,
+)
 from bot.models import Ticket, TicketType
 from bot.services import identity
 from bot.services.tickets.create import create_ticket, open_tickets_for_conversation
@@ -153,6 +167,45 @@ class ActionCancelForm(Action):
             events += [SlotSet("person_name", None), SlotSet("id_tail", None)]
         events.append(SlotSet("pending_request", None))
         return [*events, ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+# Slots that say or hold who the caller is: cleared when the verification ends.
+IDENTITY_STATE_SLOTS = ("verified", "policy_number", "person_name", "id_tail", "pending_request")
+
+
+def end_verification(tracker: Tracker) -> list[EventType]:
+    """End the conversation's verification (the database row and the slots). Locks stay."""
+    with db() as session:
+        identity.forget(session, conversation_id(tracker))
+    return [SlotSet(name, False if name == "verified" else None) for name in IDENTITY_STATE_SLOTS]
+
+
+class ActionGoodbye(Action):
+    """Goodbye ends the verification: on a shared browser or phone the next person must verify."""
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        events = end_verification(tracker)
+        dispatcher.utter_message(response="utter_goodbye")
+        return [*events, ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
+class ActionSessionStart(Action):
+    """A new Rasa session (after ``session_expiration_time`` idle minutes) starts unverified."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        with db() as session:
+            identity.forget(session, conversation_id(tracker))
+        return [SessionStarted(), ActionExecuted("action_listen")]
 
 
 def complaint_is_specific(text: str) -> bool:

@@ -11,17 +11,38 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.common import BaseFormValidation, checked, conversation_id, db, slot_text, utter_error
 from bot.errors import VerificationFailed, VerificationLocked
 from bot.ids import normalize_policy_number
 from bot.masking import mask_name
+from bot.models import VerificationLock
 from bot.services import identity
 from bot.text.names import clean_name
 
 IDENTITY_SLOTS = ["policy_number", "person_name", "id_tail"]
 # Intents that mean something else even while a question is open (the rules handle them).
 NOT_AN_ANSWER = frozenset({"stop", "request_human"})
+
+
+def client_key(tracker: Tracker) -> str | None:
+    """Who is typing, across conversations: the ``client`` the app put in the message's metadata
+    ("ip:<address>" for the web chat), else the Telegram chat of the conversation."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            value = (event.get("metadata") or {}).get("client")
+            if isinstance(value, str) and value:
+                return value[:160]
+            break
+    conv = conversation_id(tracker)
+    return conv[:160] if conv.startswith("telegram:") else None
+
+
+def verification_lock(session: Session, tracker: Tracker) -> VerificationLock | None:
+    """The lock on this conversation or its client, if one holds: the identity form and the
+    request handler ask the same question, so that they cannot send the caller to each other."""
+    return identity.active_lock(session, conversation_id(tracker), client_key(tracker))
 
 
 def answer_to_question(
@@ -46,13 +67,13 @@ class IdentityFormValidation(BaseFormValidation, ABC):
     ``after_verification`` for what the form does next."""
 
     def identity_slots_needed(self, tracker: Tracker) -> list[str]:
-        """The identity questions still to ask: none when verified, or while a lock holds."""
+        """The identity questions still to ask: none when verified, or while a lock holds (the
+        request handler then explains the lock once and offers a human)."""
         conv = conversation_id(tracker)
         with db() as session:
             if identity.get_verified(session, conv) is not None:
                 return []
-            locked_number = normalize_policy_number(slot_text(tracker, "policy_number") or "")
-            if tracker.get_slot("identity_locked") and identity.active_lock(session, conv, locked_number):
+            if verification_lock(session, tracker) is not None:
                 return []
         return list(IDENTITY_SLOTS)
 
@@ -117,14 +138,15 @@ class IdentityFormValidation(BaseFormValidation, ABC):
                     policy_number=number,
                     name=name,
                     id_tail=tail,
+                    client_key=client_key(tracker),
                 )
                 masked = mask_name(ctx.customer.name)
             except (VerificationLocked, VerificationFailed) as exc:
                 error = exc
         if isinstance(error, VerificationLocked):
             utter_error(dispatcher, error, domain)
-            # Keep the locked policy number: the form stops asking while that lock holds.
-            return [*cleared[:2], SlotSet("identity_locked", True), SlotSet("verified", False)]
+            # The form stops asking while the lock holds (identity_slots_needed).
+            return [*cleared, SlotSet("identity_locked", True), SlotSet("verified", False)]
         if isinstance(error, VerificationFailed):
             remaining = int(str(error.context.get("remaining") or 0))
             dispatcher.utter_message(response="utter_verification_failed", remaining=remaining)

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import Turn, VerifiedAction, VerifiedTurn, utter_locked
-from bot.services import identity
+from actions.identity import verification_lock
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,16 @@ def request_handler(name: str) -> Callable[[Handler], Handler]:
         return func
 
     return register
+
+
+def ran_this_turn(tracker: Tracker, action: str) -> bool:
+    """Has ``action`` run since the customer's latest message?"""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == action:
+            return True
+    return False
 
 
 class ActionHandleRequest(VerifiedAction):
@@ -52,10 +62,14 @@ class ActionHandleRequest(VerifiedAction):
         return await super().run(dispatcher, tracker, domain)
 
     def unverified(self, turn: Turn) -> list[EventType]:
-        if turn.tracker.get_slot("identity_locked") and identity.active_lock(
-            turn.session, turn.conversation, None
-        ):
+        if verification_lock(turn.session, turn.tracker) is not None:
+            # Said once, with a human offered; the request is dropped (no way back into the form).
             utter_locked(turn.dispatcher, turn.tracker)
+            return [SlotSet("verified", False), SlotSet("identity_locked", True), *self.closing(turn.tracker)]
+        if ran_this_turn(turn.tracker, "identity_form"):
+            # The form has just ended without a verification: never send the caller round again.
+            turn.say("utter_error_not_verified")
+            turn.say("utter_offer_human")
             return [SlotSet("verified", False), *self.closing(turn.tracker)]
         # Verification expired (or was never completed): verify, then answer.
         turn.say("utter_error_not_verified")

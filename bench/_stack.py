@@ -1,15 +1,18 @@
 """A Rasa server + action server on loopback over a seeded temporary SQLite database, for benchmarks.
 
     with dialogue_stack(model="models") as stack:
-        httpx.post(stack.webhook, json={"sender": "web:x", "message": "你好"})
+        httpx.post(stack.webhook, json={"sender": "web:x", "message": "你好"}, headers=stack.headers)
 
 The Rasa server keeps conversations in memory (no tracker store); both processes log to the temp
-folder, which is removed afterwards. Everything listens on 127.0.0.1 only.
+folder, which is removed afterwards. Everything listens on 127.0.0.1 only. Both are started by the
+project's launchers (``rasa_addons.serve``, ``actions.server``) with fresh secrets in their
+environment: the REST channel and the action server refuse calls without them.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,7 +27,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PY = ROOT / ".venv" / "bin" / "python"
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
+SECRET_HEADER = "X-Assistant-Secret"  # rasa_addons.secrets
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,11 @@ class Stack:
     action_url: str
     database_url: str
     tmp: Path
+    rasa_token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {SECRET_HEADER: self.rasa_token}
 
     @property
     def webhook(self) -> str:
@@ -79,7 +88,15 @@ def dialogue_stack(
         tmp = Path(tmpdir)
         database_url = f"sqlite:///{tmp / 'app.db'}"
         rasa_port, action_port = free_port(), free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "SANIC_HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
+        rasa_token, action_token = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SANIC_HOST": "127.0.0.1",
+            "PYTHONUNBUFFERED": "1",
+            "BOT_RASA_TOKEN": rasa_token,
+            "BOT_ACTION_SERVER_TOKEN": action_token,
+        }
         subprocess.run(
             [str(APP_PY), "-m", "bot", "migrate"],
             cwd=ROOT,
@@ -98,14 +115,16 @@ def dialogue_stack(
         )
         endpoints = tmp / "endpoints.yml"
         endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n', encoding="utf-8"
+            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+            "  headers:\n    X-Assistant-Secret: ${BOT_ACTION_SERVER_TOKEN}\n",
+            encoding="utf-8",
         )
         commands = {
-            "actions": [str(APP_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            "actions": [str(APP_PY), "-m", "actions.server", "--port", str(action_port)],
             "rasa": [
-                str(RASA),
-                "run",
-                "--enable-api",
+                str(RASA_PY),
+                "-m",
+                "rasa_addons.serve",
                 "-i",
                 "127.0.0.1",
                 "-p",
@@ -134,12 +153,13 @@ def dialogue_stack(
                 )
             _wait(f"http://127.0.0.1:{action_port}/health", procs[0], logs["actions"], 120)
             _wait(
-                f"http://127.0.0.1:{rasa_port}/status",
+                f"http://127.0.0.1:{rasa_port}/status?token={rasa_token}",
                 procs[1],
                 logs["rasa"],
                 timeout,
                 ready=lambda r: bool(r.json().get("model_file")),
             )
-            yield Stack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", database_url, tmp)
+            rasa_url, action_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}"
+            yield Stack(rasa_url, action_url, database_url, tmp, rasa_token)
         finally:
             _stop(procs)

@@ -17,6 +17,7 @@ Prints p50/p95 of both, the p95 ratio, and whether the action turn's p95 is with
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -27,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._stack import dialogue_stack
+from bench._stack import SECRET_HEADER, dialogue_stack
 from bot.seeding.demo import ZHANG_WEI
 
 TARGET_P95_MS = 300.0
@@ -53,8 +54,8 @@ def joined(replies: list[dict]) -> str:
     return "\n".join(str(r.get("text") or "") for r in replies)
 
 
-def run(webhook: str, turns: int) -> int:
-    with httpx.Client(timeout=30) as client:
+def run(webhook: str, turns: int, headers: dict[str, str]) -> int:
+    with httpx.Client(timeout=30, headers=headers) as client:
         greet_sender = f"web:bench-greet-{uuid.uuid4().hex[:8]}"
         action_sender = f"web:bench-action-{uuid.uuid4().hex[:8]}"
         # Verify the action user once (policy number, name, last six of the ID).
@@ -98,9 +99,11 @@ def main() -> int:
     parser.add_argument("--rasa-url", help="use a running Rasa server (with its action server) instead")
     args = parser.parse_args()
     if args.rasa_url:
-        return run(args.rasa_url.rstrip("/") + "/webhooks/rest/webhook", args.turns)
+        # the running stack's REST channel wants the app's secret (BOT_RASA_TOKEN from .env)
+        headers = {SECRET_HEADER: os.environ.get("BOT_RASA_TOKEN", "")}
+        return run(args.rasa_url.rstrip("/") + "/webhooks/rest/webhook", args.turns, headers)
     with dialogue_stack(model=args.model) as stack:
-        return run(stack.webhook, args.turns)
+        return run(stack.webhook, args.turns, stack.headers)
 
 
 if __name__ == "__main__":

@@ -10,16 +10,53 @@ demo-info             print the demo customers and staff logins
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
+from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 
 ENV_FILE = PROJECT_ROOT / ".env"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
-GENERATED_SECRETS: tuple[str, ...] = ("BOT_RASA_TOKEN", "BOT_SESSION_SECRET", "BOT_TELEGRAM_WEBHOOK_SECRET")
+GENERATED_SECRETS: tuple[str, ...] = (
+    "BOT_RASA_TOKEN",
+    "BOT_ACTION_SERVER_TOKEN",
+    "BOT_SESSION_SECRET",
+    "BOT_TELEGRAM_WEBHOOK_SECRET",
+)
 # --- staff helper: the audit log's HMAC key (kept out of the database) ---
 GENERATED_SECRETS += ("BOT_AUDIT_KEY",)
+PRIVATE_UMASK = 0o077  # every file this command line creates: owner only
+
+
+def _sqlite_path(url: str) -> Path | None:
+    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
+        if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
+            return Path(url[len(prefix) :])
+    return None
+
+
+def secure_local_files() -> None:
+    """Make .env, var/, the SQLite databases (with their journals) and the uploads owner-only,
+    including files an older version created world-readable."""
+    from bot.config import get_settings
+
+    settings = get_settings()
+    paths: list[Path] = [ENV_FILE, PROJECT_ROOT / "var", settings.upload_dir]
+    for url in (settings.database_url, settings.tracker_database_url):
+        db = _sqlite_path(url)
+        if db is not None:
+            paths += [db, *db.parent.glob(db.name + "-*")]  # -wal, -shm, -journal
+    for path in paths:
+        if not path.exists():
+            continue
+        if path.is_dir():
+            for child in [path, *path.rglob("*")]:
+                if not child.is_symlink():
+                    child.chmod(0o700 if child.is_dir() else 0o600)
+        elif not path.is_symlink():
+            path.chmod(0o600)
 
 
 def cmd_init_env(_args: argparse.Namespace) -> int:
@@ -42,8 +79,11 @@ def cmd_init_env(_args: argparse.Namespace) -> int:
             lines.append(line)
     for key, value in existing.items():  # settings the user added by hand stay
         lines.append(f"{key}={value}")
-    ENV_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ENV_FILE.chmod(0o600)
+    # private before the secrets go in (an older .env may be world-readable)
+    fd = os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
     return 0
 
 
@@ -54,6 +94,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     command.upgrade(cfg, "head")
+    secure_local_files()
     return 0
 
 
@@ -81,6 +122,7 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     from bot.config import get_settings
 
     settings = get_settings()
+    secure_local_files()
     uvicorn.run(
         "bot.web.app:create_app",
         factory=True,
@@ -231,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     args = build_parser().parse_args(argv)
     result: int = args.func(args)
     return result

@@ -32,10 +32,18 @@ class Settings(BaseSettings):
     # Rasa server and action server, both on loopback.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: SecretStr = SecretStr("")
-    rasa_timeout_seconds: float = 15.0
+    rasa_timeout_seconds: float = 120.0  # the hard limit of one request to Rasa
     action_server_url: str = "http://127.0.0.1:5055"
     # Rasa's SQL tracker store, read by the desk (transcripts) and the reports.
     tracker_database_url: str = "sqlite:///var/rasa_tracker.db"
+
+    # --- procs: process authentication and slow turns ---
+    # Rasa -> action server secret (endpoints.yml sends it; actions/server.py checks it). The app
+    # itself only reads the action server's /health; the setting is here so init-env generates it.
+    action_server_token: SecretStr = SecretStr("")
+    # How long a customer waits for Rasa before hearing "still working on it"; the turn goes on in
+    # the background and its answer is delivered late on the conversation's channel.
+    rasa_reply_deadline_seconds: float = 12.0
 
     # The app, the only process that faces the outside.
     app_host: str = "127.0.0.1"
@@ -63,6 +71,27 @@ class Settings(BaseSettings):
     reminder_quiet_end_hour: int = 8
     # The in-app scheduler (hourly, catches up on start); off in tests and when cron runs the job.
     reminder_scheduler_enabled: bool = True
+
+    # --- customer (issue 12): idempotency, verification throttle, abuse limits ---
+    # A repeated request returns the open ticket made within this many hours; later, a new one.
+    ticket_idempotency_hours: int = 24
+    # Wrong verification tries per conversation / per client (IP or chat) before a lock; the lock
+    # doubles with each further lock within a day (verification_lock_minutes, 2x, 4x ... capped).
+    verification_max_failures_per_client: int = 6
+    verification_max_lock_minutes: int = 24 * 60
+    # Rate limits (the `limits` library, moving window). storage: memory:// or redis://host:6379
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_chat_session: str = "20/minute;200/hour"
+    rate_limit_chat_client: str = "60/minute;1000/hour"
+    rate_limit_upload_session: str = "5/minute;30/day"
+    rate_limit_upload_client: str = "20/minute;100/day"
+    rate_limit_stream_session: str = "10/minute"
+    rate_limit_stream_client: str = "30/minute"
+    # Event streams open at the same time (per process).
+    stream_max_open_per_session: int = 2
+    stream_max_open_per_client: int = 10
+    # Documents one claim or ticket accepts from customers.
+    upload_max_per_case: int = 30
 
     # --- staff helper: audit log key, staff logins, demo mode ---
     # HMAC key of the audit log's hash chain; kept out of the database (generated into .env).
@@ -95,6 +124,14 @@ class Settings(BaseSettings):
     @field_validator("upload_dir")
     @classmethod
     def _upload_dir_relative_to_project(cls, value: Path) -> Path:
+        return value if value.is_absolute() else PROJECT_ROOT / value
+
+    # --- knowledge (general questions answered from data/knowledge/) ---
+    knowledge_dir: Path = PROJECT_ROOT / "data" / "knowledge"
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _knowledge_dir_relative_to_project(cls, value: Path) -> Path:
         return value if value.is_absolute() else PROJECT_ROOT / value
 
 

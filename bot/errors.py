@@ -114,6 +114,22 @@ class EmptyFile(UploadRejected):
     message_zh = "抱歉,收到的文件是空的,请重新上传。"
 
 
+class ActiveContent(UploadRejected):
+    code = "upload_active_content"
+    message_zh = (
+        "抱歉,该文件含有网页代码、脚本或嵌入内容,出于安全考虑无法接收。"
+        "请上传普通的照片(JPG、PNG、HEIC)或不含脚本的 PDF 文件。"
+    )
+
+
+class CaseUploadsFull(UploadRejected):
+    code = "upload_case_full"
+    http_status = 409
+    message_zh = (
+        "抱歉,本案件已收到的材料数量已达上限,暂不能继续上传。如需补充材料,请说“转人工”由人工客服协助您。"
+    )
+
+
 class NoOpenCase(DomainError):
     code = "upload_no_open_case"
     http_status = 409

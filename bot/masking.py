@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -124,3 +125,28 @@ def masked_beneficiaries(policy: Policy) -> list[dict[str, Any]]:
         }
         for b in policy.beneficiaries
     ]
+
+
+# --- free text (stub of the procs helper until the masking helper's mask_text merges) ---
+
+# a run of digits (ASCII or full-width) with optional single spaces or hyphens between them
+_NUMBER_RUN = re.compile(
+    r"(?<![0-9０-９])[0-9０-９](?:[ \-]?[0-9０-９]){10,29}(?:[ \-]?[XxＸｘ])?(?![0-9０-９A-Za-z])"
+)
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+
+
+def _mask_number_run(match: re.Match[str]) -> str:
+    digits = re.sub(r"[ \-]", "", match.group(0)).translate(_FULL_WIDTH)
+    if len(digits) == 18 and digits[:17].isdigit():
+        return mask_id_number(digits)
+    if len(digits) == 11 and digits[0] == "1" and digits.isdigit():
+        return mask_mobile(digits)
+    if digits.isdigit() and len(digits) >= 12:
+        return mask_bank_account(digits)
+    return match.group(0)
+
+
+def mask_text(text: str) -> str:
+    """Mask resident IDs, mobiles and bank cards inside free text, whatever the separators."""
+    return _NUMBER_RUN.sub(_mask_number_run, text)

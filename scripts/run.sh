@@ -4,12 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONUNBUFFERED=1
 export RASA_TELEMETRY_ENABLED=false  # no usage reports leave this machine
+umask 077  # .env, the databases, uploads and logs: readable by their owner only
 
 bash scripts/setup-envs.sh
 .venv/bin/python -m bot init-env          # .env with generated local secrets (never committed)
 set -a; . ./.env; set +a
 mkdir -p var
-.venv/bin/python -m bot migrate
+.venv/bin/python -m bot migrate           # also makes var/, the databases and uploads owner-only
 export BOT_DEMO_MODE=true; .venv/bin/python -m bot seed  # demo mode for this local try: demo staff logins (published password); seeds only an empty database
 bash scripts/train-if-changed.sh
 

@@ -8,6 +8,7 @@ export PYTHONUNBUFFERED=1
 export RASA_TELEMETRY_ENABLED=false  # no usage reports leave this machine
 bash scripts/setup-envs.sh
 
+echo "==> knowledge base"; .venv/bin/python scripts/validate_knowledge.py
 echo "==> rasa data validate"
 .venv-rasa/bin/python scripts/validate_data.py
 

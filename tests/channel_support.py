@@ -46,7 +46,22 @@ TOKEN = "123456:TEST-token"
 WEBHOOK_SECRET = "s3cret-Value_1"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-PDF = b"%PDF-1.4\n" + b"0" * 100
+
+
+def blank_pdf() -> bytes:
+    """A real one-page PDF (uploads parse PDFs to look for scripts)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = blank_pdf()
 
 
 def free_port() -> int:

@@ -13,8 +13,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.channels.rasa_client import RasaClient
@@ -23,6 +24,7 @@ from bot.db import transaction
 
 # A channel's way to send Rasa-shaped messages to one of its users: (external id, messages).
 Sender = Callable[[str, list[dict[str, Any]]], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +34,9 @@ class ChannelHub:
     rasa: RasaClient
     senders: dict[str, Sender] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    # Turns Rasa had not finished by the reply deadline, per conversation: their answers are
+    # delivered when they come, and the conversation's next turn waits for them (order kept).
+    late_turns: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
 
     def register_sender(self, channel: str, sender: Sender) -> None:
         """A channel that delivers outside the transcript (Telegram) registers how it sends."""
@@ -50,6 +55,16 @@ class ChannelHub:
     def session(self) -> AbstractContextManager[Session]:
         """One transaction: committed on success, rolled back on error."""
         return transaction(self.sessionmaker)
+
+    async def in_transaction(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in one transaction on a worker thread: a database waiting on a lock
+        (SQLite's busy timeout) stalls this call only, never the event loop and every customer."""
+
+        def run() -> T:
+            with self.session() as session:
+                return fn(session)
+
+        return await anyio.to_thread.run_sync(run)
 
 
 def channel_and_id(conversation_id: str) -> tuple[str, str]:

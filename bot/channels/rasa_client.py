@@ -2,6 +2,10 @@
 
 Every channel reaches Rasa through this client with a sender id that names the channel:
 ``telegram:<chat_id>``, ``web:<session>``, ``hotline:<call_id>``.
+
+Rasa answers only the app: every call carries ``BOT_RASA_TOKEN`` in the ``X-Assistant-Secret``
+header (the REST channel, ``rasa_addons.channels``, refuses calls without it) and as the HTTP
+API's ``token`` parameter.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import httpx
 
 from bot.config import Settings, get_settings
 
+SECRET_HEADER = "X-Assistant-Secret"  # noqa: S105 - a header name (rasa_addons.secrets)
+
 
 class RasaUnavailable(Exception):
     """The Rasa server (or the action server behind it) did not answer."""
@@ -20,10 +26,12 @@ class RasaUnavailable(Exception):
 class RasaClient:
     def __init__(self, settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings or get_settings()
+        token = self.settings.rasa_token.get_secret_value()
         self._client = httpx.AsyncClient(
             base_url=self.settings.rasa_url,
             timeout=self.settings.rasa_timeout_seconds,
             transport=transport,
+            headers={SECRET_HEADER: token} if token else {},
         )
 
     @property

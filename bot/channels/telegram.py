@@ -11,6 +11,11 @@ The bridge registers its sender on the hub (``register_sender``), so proactive m
 - Duplicate ``update_id``s are dropped: each accepted id is inserted into ``telegram_updates``
   (primary key) before it is handled, so a Telegram retry, a second replica or a restart never
   handles it twice. Rows older than a week are pruned (Telegram retries for at most a day).
+- Webhook mode never loses an update: the webhook stores it (``telegram_updates.payload``) and
+  commits before answering 200; the ``Inbox`` worker handles stored updates (a claim, then done),
+  also those a stopped process left behind (on start, and claims older than ``CLAIM_TIMEOUT``).
+- Group chats get no account services: one member's verification would serve (and show the
+  policy to) the whole group. Every message there gets a polite reply asking for a private chat.
 - One conversation is handled and answered in order: a per-chat lock around each turn.
 - Flood limits: PTB's ``AIORateLimiter``; network errors and ``RetryAfter`` are retried with backoff.
 - Rasa's buttons become inline keyboards; ``callback_data`` is the payload when it fits in 64
@@ -20,14 +25,16 @@ The bridge registers its sender on the hub (``register_sender``), so proactive m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -61,6 +68,13 @@ CALLBACK_MAX_BYTES = 64
 UPDATE_RETENTION = timedelta(days=7)
 START_PAYLOAD = "/greet"
 CHANNEL = "telegram"
+CLAIM_TIMEOUT = timedelta(minutes=5)  # a claimed, unfinished update is taken again after this
+INBOX_POLL_SECONDS = 30.0
+STOP_GRACE_SECONDS = 10.0  # a stopping app lets updates being handled finish this long
+GROUP_REFUSAL_ZH = (
+    "为保护您的保单和个人信息，本助手不在群聊中办理业务。"
+    "请您点击本助手头像，与本助手私聊，我们将竭诚为您服务。"
+)
 
 
 # ---------------------------------------------------------------- sending, with retries
@@ -162,7 +176,13 @@ def _hub(context: ContextTypes.DEFAULT_TYPE) -> ChannelHub:
 
 
 async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Group -1: accept each update_id once (persisted), stop the rest."""
+    """Group -1: accept each update_id once (persisted), stop the rest. Private chats only."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != chat.PRIVATE:
+        await _refuse_group(update, context)
+        raise ApplicationHandlerStop
+    if context.application.bot_data.get("inbox") is not None:
+        return  # webhook mode: the inbox stored the id (primary key) before the update got here
     hub = _hub(context)
     try:
         with hub.session() as session:
@@ -177,6 +197,16 @@ async def drop_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         raise ApplicationHandlerStop from None
 
 
+async def _refuse_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """No account services in a group: ask for a private chat (once per message, never via Rasa)."""
+    chat = update.effective_chat
+    if update.callback_query is not None:
+        with contextlib.suppress(Exception):
+            await with_retry(update.callback_query.answer)
+    if chat is not None and (update.message is not None or update.callback_query is not None):
+        await with_retry(partial(context.bot.send_message, chat.id, GROUP_REFUSAL_ZH))
+
+
 async def _answer(
     update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, shown: str | None = None
 ) -> None:
@@ -186,7 +216,9 @@ async def _answer(
     hub = _hub(context)
     conversation_id = f"telegram:{chat.id}"
     async with hub.lock(conversation_id):
-        replies = await inbound.handle_customer_message(hub, conversation_id, text, shown_text=shown)
+        replies = await inbound.handle_customer_message(
+            hub, conversation_id, text, shown_text=shown, client=f"telegram:{chat.id}"
+        )
         await send_messages(context.bot, hub, chat.id, replies)
 
 
@@ -268,6 +300,155 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.error("could not apologise", exc_info=True)
 
 
+# ---------------------------------------------------------------- webhook inbox
+
+
+class Inbox:
+    """Updates Telegram delivered to the webhook, stored before the 200 and handled by a worker."""
+
+    def __init__(self, hub: ChannelHub, application: Application) -> None:
+        self.hub, self.application = hub, application
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._handling: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[asyncio.Task[None], int] = {}
+
+    def _store(self, update_id: int, data: dict[str, Any]) -> bool:
+        try:
+            with self.hub.session() as session:
+                session.add(TelegramUpdate(update_id=update_id, payload=json.dumps(data, ensure_ascii=False)))
+                session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    async def store(self, update_id: int, data: dict[str, Any]) -> bool:
+        """Store (and commit) an update; False for an id already stored (a Telegram retry)."""
+        stored = await anyio_to_thread(self._store, update_id, data)
+        if stored:
+            self._wake.set()
+        return stored
+
+    def _claim_pending(self) -> list[tuple[int, str]]:
+        now = utcnow()
+        claimed: list[tuple[int, str]] = []
+        with self.hub.session() as session:
+            pending = session.execute(
+                select(TelegramUpdate.update_id, TelegramUpdate.payload)
+                .where(
+                    TelegramUpdate.payload.is_not(None),
+                    TelegramUpdate.done_at.is_(None),
+                    or_(TelegramUpdate.claimed_at.is_(None), TelegramUpdate.claimed_at < now - CLAIM_TIMEOUT),
+                )
+                .order_by(TelegramUpdate.update_id)
+                .limit(100)
+            ).all()
+            for update_id, payload in pending:
+                # compare-and-set: a second replica may be claiming the same row
+                taken = session.execute(
+                    update(TelegramUpdate)
+                    .where(
+                        TelegramUpdate.update_id == update_id,
+                        TelegramUpdate.done_at.is_(None),
+                        or_(
+                            TelegramUpdate.claimed_at.is_(None),
+                            TelegramUpdate.claimed_at < now - CLAIM_TIMEOUT,
+                        ),
+                    )
+                    .values(claimed_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append((update_id, payload))
+            if claimed and claimed[-1][0] % 200 == 0:
+                session.execute(
+                    delete(TelegramUpdate).where(
+                        and_(
+                            TelegramUpdate.received_at < now - UPDATE_RETENTION,
+                            or_(TelegramUpdate.done_at.is_not(None), TelegramUpdate.payload.is_(None)),
+                        )
+                    )
+                )
+        return claimed
+
+    def _done(self, update_id: int) -> None:
+        with self.hub.session() as session:
+            session.execute(
+                update(TelegramUpdate)
+                .where(TelegramUpdate.update_id == update_id)
+                .values(done_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _handle(self, update_id: int, payload: str) -> None:
+        try:
+            update_ = Update.de_json(json.loads(payload), self.application.bot)
+            if update_ is not None:
+                await self.application.process_update(update_)  # handler errors go to on_error
+        except Exception:
+            log.exception("telegram update %s could not be handled", update_id)
+        await anyio_to_thread(self._done, update_id)  # not reached when cancelled: stays pending
+
+    async def run(self) -> None:
+        """Handle stored updates, in update_id order (per-chat order: the hub's FIFO lock)."""
+        while True:
+            self._wake.clear()
+            try:
+                claimed = await anyio_to_thread(self._claim_pending)
+            except Exception:
+                log.exception("telegram inbox: could not read stored updates")
+                claimed = []
+            for update_id, payload in claimed:
+                task = asyncio.ensure_future(self._handle(update_id, payload))
+                self._handling.add(task)
+                self._in_flight[task] = update_id
+                task.add_done_callback(self._forget)
+                await asyncio.sleep(0)  # let it queue on its chat's lock before the next one
+            if len(claimed) == 100:
+                continue
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), INBOX_POLL_SECONDS)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._handling.discard(task)
+        if not task.cancelled():
+            self._in_flight.pop(task, None)
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self.run())
+
+    def _release(self, update_ids: list[int]) -> None:
+        with self.hub.session() as session:
+            session.execute(
+                update(TelegramUpdate)
+                .where(TelegramUpdate.update_id.in_(update_ids), TelegramUpdate.done_at.is_(None))
+                .values(claimed_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def stop(self) -> None:
+        """Stop taking updates; let those being handled finish for a while, and give the others
+        back (unclaimed) so that the next start handles them."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._handling:
+            await asyncio.wait(set(self._handling), timeout=STOP_GRACE_SECONDS)
+        unfinished = {task: uid for task, uid in self._in_flight.items() if not task.done()}
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            await asyncio.wait(set(unfinished), timeout=1)
+            await anyio_to_thread(self._release, list(unfinished.values()))
+
+
+async def anyio_to_thread(fn: Callable[..., T], *args: Any) -> T:
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
 # ---------------------------------------------------------------- application
 
 
@@ -319,6 +500,8 @@ async def start_telegram(hub: ChannelHub, settings: Settings) -> Application:
         except Exception:
             log.error("setWebhook failed; Telegram will not reach the app until it succeeds", exc_info=True)
         await application.start()
+        inbox = application.bot_data["inbox"] = Inbox(hub, application)
+        inbox.start()  # also handles what a stopped process left stored
     else:
         await application.start()
         assert application.updater is not None
@@ -328,6 +511,9 @@ async def start_telegram(hub: ChannelHub, settings: Settings) -> Application:
 
 
 async def stop_telegram(hub: ChannelHub, application: Application) -> None:
+    inbox: Inbox | None = application.bot_data.get("inbox")
+    if inbox is not None:
+        await inbox.stop()
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:

@@ -56,12 +56,19 @@ class Handover(Base):
 
 
 class TelegramUpdate(Base):
-    """An update_id already accepted: Telegram retries deliveries, each is handled once."""
+    """An update_id already accepted: Telegram retries deliveries, each is handled once.
+
+    In webhook mode the update itself is stored (``payload``) before Telegram gets its 200, and a
+    worker handles it: ``claimed_at`` when a process took it, ``done_at`` when it was handled. An
+    update whose claim is old and not done (the process stopped) is taken again."""
 
     __tablename__ = "telegram_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    payload: Mapped[str | None] = mapped_column(Text, default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TelegramCallback(Base):

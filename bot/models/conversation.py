@@ -18,6 +18,8 @@ class VerificationAttempt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(160), index=True)
+    # Who tried, across conversations: "ip:<address>" (web) or "telegram:<chat>"; None if unknown.
+    client_key: Mapped[str | None] = mapped_column(String(160), index=True)
     policy_number: Mapped[str] = mapped_column(String(16), index=True)
     succeeded: Mapped[bool]
     reason: Mapped[str | None] = mapped_column(String(32))
@@ -30,7 +32,7 @@ class VerificationLock(Base):
     __tablename__ = "verification_locks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    lock_key: Mapped[str] = mapped_column(String(180), unique=True)  # "policy:LF..." / "conv:..."
+    lock_key: Mapped[str] = mapped_column(String(180), unique=True)  # "conv:..." / "client:..."
     locked_until: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,8 +1,9 @@
 """Identity verification: policy number + policyholder's name + last six characters of the ID.
 
-Nothing about a policy is disclosed before this succeeds. Three failures lock the policy number
-and the conversation for ``verification_lock_minutes``; the lock lives in the database so that it
-survives restarts and holds across channels. A success lasts ``verification_ttl_minutes``.
+Nothing about a policy is disclosed before this succeeds. Wrong tries lock the conversation (and,
+across conversations and policies, the client: web IP or Telegram chat) with an exponential
+back-off, never the policy itself (see ``verify``); the locks live in the database so that they
+survive restarts. A success lasts ``verification_ttl_minutes``; goodbye ends it (``forget``).
 """
 
 from __future__ import annotations
@@ -48,21 +49,27 @@ def _names_match(given: str, on_file: str) -> bool:
     return "".join(given.split()) == "".join(on_file.split())
 
 
-def _lock_keys(conversation_id: str, policy_number: str | None) -> list[str]:
+def _lock_keys(conversation_id: str, client_key: str | None) -> list[str]:
+    """Locks hold per conversation and per client (web: IP; Telegram: chat), never per policy
+    alone: a stranger's wrong tries must not lock the real policyholder out of their own chat."""
     keys = [f"conv:{conversation_id}"]
-    if policy_number:
-        keys.append(f"policy:{policy_number}")
+    if client_key:
+        keys.append(f"client:{client_key}")
     return keys
 
 
 def active_lock(
-    session: Session, conversation_id: str, policy_number: str | None, now: datetime | None = None
+    session: Session,
+    conversation_id: str,
+    client_key: str | None = None,
+    now: datetime | None = None,
 ) -> VerificationLock | None:
+    """The lock that holds for this conversation or its client right now, or None."""
     now = now or utcnow()
     return session.scalars(
         select(VerificationLock)
         .where(
-            VerificationLock.lock_key.in_(_lock_keys(conversation_id, policy_number)),
+            VerificationLock.lock_key.in_(_lock_keys(conversation_id, client_key)),
             VerificationLock.locked_until > now,
         )
         .order_by(VerificationLock.locked_until.desc())
@@ -70,7 +77,7 @@ def active_lock(
 
 
 def _recent_failures(
-    session: Session, key_column: InstrumentedAttribute[str], value: str, since: datetime
+    session: Session, key_column: InstrumentedAttribute[str | None], value: str, since: datetime
 ) -> int:
     count = session.scalar(
         select(func.count(VerificationAttempt.id)).where(
@@ -90,6 +97,37 @@ def _lock(session: Session, key: str, until: datetime) -> None:
         existing.locked_until = max(existing.locked_until, until)
 
 
+def lock_minutes(failures_today: int, threshold: int) -> int:
+    """Exponential back-off: the first lock of the day lasts ``verification_lock_minutes``, each
+    further one twice as long as the one before, capped at ``verification_max_lock_minutes``."""
+    settings = get_settings()
+    earlier_locks = max(failures_today // max(threshold, 1) - 1, 0)
+    minutes = settings.verification_lock_minutes * (2 ** min(earlier_locks, 16))
+    return min(minutes, settings.verification_max_lock_minutes)
+
+
+def _lock_if_over(
+    session: Session,
+    key: str,
+    column: InstrumentedAttribute[str | None],
+    value: str,
+    threshold: int,
+    now: datetime,
+) -> tuple[datetime | None, int]:
+    """Lock ``key`` when ``value`` reached ``threshold`` failures in the current window; returns
+    (locked until or None, failures in the window)."""
+    settings = get_settings()
+    failures = _recent_failures(
+        session, column, value, now - timedelta(minutes=settings.verification_lock_minutes)
+    )
+    if failures < threshold:
+        return None, failures
+    today = _recent_failures(session, column, value, now - timedelta(days=1))
+    until = now + timedelta(minutes=lock_minutes(today, threshold))
+    _lock(session, key, until)
+    return until, failures
+
+
 def verify(
     session: Session,
     *,
@@ -97,18 +135,22 @@ def verify(
     policy_number: str,
     name: str,
     id_tail: str,
+    client_key: str | None = None,
     now: datetime | None = None,
 ) -> VerifiedContext:
     """Check the three facts; on success remember the conversation as verified.
 
-    Raises ``VerificationLocked`` while a lock holds, ``VerificationFailed`` on a mismatch (and
-    locks after ``verification_max_failures`` failures within the lock window). The error never
-    says which of the three facts was wrong.
+    Raises ``VerificationLocked`` while a lock holds, ``VerificationFailed`` on a mismatch. Wrong
+    tries are counted per conversation and per client (``client_key``: web IP, Telegram chat),
+    across policies: ``verification_max_failures`` in a conversation lock that conversation,
+    ``verification_max_failures_per_client`` from one client lock that client; each further lock
+    within a day lasts twice as long. Nothing is locked per policy, so nobody can lock a
+    policyholder out of their own chat. The error never says which of the three facts was wrong.
     """
     settings = get_settings()
     now = now or utcnow()
-    number = normalize_policy_number(policy_number) or policy_number.strip().upper()
-    lock = active_lock(session, conversation_id, number, now)
+    number = normalize_policy_number(policy_number) or policy_number.strip().upper()[:16]
+    lock = active_lock(session, conversation_id, client_key, now)
     if lock is not None:
         raise VerificationLocked(locked_until=lock.locked_until)
 
@@ -124,6 +166,7 @@ def verify(
     session.add(
         VerificationAttempt(
             conversation_id=conversation_id,
+            client_key=client_key,
             policy_number=number,
             succeeded=ok,
             reason=None if ok else ("unknown_policy" if policy is None else "mismatch"),
@@ -133,18 +176,29 @@ def verify(
     session.flush()
 
     if not ok or policy is None or holder is None:
-        window_start = now - timedelta(minutes=settings.verification_lock_minutes)
-        failures = max(
-            _recent_failures(session, VerificationAttempt.conversation_id, conversation_id, window_start),
-            _recent_failures(session, VerificationAttempt.policy_number, number, window_start),
+        conv_until, conv_failures = _lock_if_over(
+            session,
+            f"conv:{conversation_id}",
+            VerificationAttempt.conversation_id,
+            conversation_id,
+            settings.verification_max_failures,
+            now,
         )
-        if failures >= settings.verification_max_failures:
-            until = now + timedelta(minutes=settings.verification_lock_minutes)
-            for key in _lock_keys(conversation_id, number):
-                _lock(session, key, until)
-            session.flush()
+        client_until = None
+        if client_key:
+            client_until, _ = _lock_if_over(
+                session,
+                f"client:{client_key}",
+                VerificationAttempt.client_key,
+                client_key,
+                settings.verification_max_failures_per_client,
+                now,
+            )
+        session.flush()
+        until = max((u for u in (conv_until, client_until) if u is not None), default=None)
+        if until is not None:
             raise VerificationLocked(locked_until=until)
-        raise VerificationFailed(remaining=settings.verification_max_failures - failures)
+        raise VerificationFailed(remaining=settings.verification_max_failures - conv_failures)
 
     expires = now + timedelta(minutes=settings.verification_ttl_minutes)
     existing = session.scalars(

@@ -11,19 +11,20 @@ still missing.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import catalog
 from bot.catalog import DocumentSpec
 from bot.config import Settings, get_settings
-from bot.errors import EmptyFile, NoOpenCase, TooLarge, UploadRejected
+from bot.errors import ActiveContent, CaseUploadsFull, EmptyFile, NoOpenCase, TooLarge, UploadRejected
 from bot.models import Claim, ClaimStatus, Document, Ticket, TicketType
 from bot.models.base import utcnow
 from bot.services.tickets.create import add_event, open_tickets_for_conversation
@@ -61,8 +62,71 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+# Markup or script anywhere in an image (a JPEG/HTML polyglot renders as a page if ever served
+# as HTML). Whole tags and words only, so that random bytes of a photo do not match.
+_IMAGE_ACTIVE = re.compile(
+    rb"<(?:script|html|body|head|iframe|frame|svg|object|embed|meta|form|img|a|link|style|base|xml)[\s>/]"
+    rb"|<!doctype|<\?php|<\?xml|javascript:|vbscript:|\bon(?:error|load|click|mouseover)\s*=",
+    re.IGNORECASE,
+)
+# PDF names that run something: scripts, actions on open or on events, launching, embedded files.
+_PDF_ACTIVE_NAMES = frozenset(
+    {"/JavaScript", "/JS", "/AA", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA"}
+)
+_PDF_ACTIVE_BYTES = re.compile(
+    rb"/(?:JavaScript|JS|AA|Launch|EmbeddedFiles?|RichMedia|XFA)(?=[\s/<>\[\]()%{}]|$)"
+)
+_PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/GoToE"})
+
+
+def has_active_content(kind: str, data: bytes) -> bool:
+    """HTML/script markers anywhere in an image; scripts, automatic actions, launches or embedded
+    files in a PDF (a byte scan, then pypdf's view of every object, which also sees compressed
+    object streams and names written with #xx escapes)."""
+    if kind != "pdf":
+        return _IMAGE_ACTIVE.search(data) is not None
+    if _PDF_ACTIVE_BYTES.search(data):
+        return True
+    return _pdf_objects_active(data)
+
+
+def _pdf_objects_active(data: bytes) -> bool:
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        stack: list[object] = [reader.trailer]
+        seen: set[tuple[int, int]] = set()
+        visited = 0
+        while stack:
+            visited += 1
+            if visited > 200_000:
+                return True  # pathological structure: refuse rather than spend the CPU
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                ref = (obj.idnum, obj.generation)
+                if ref in seen:
+                    continue
+                seen.add(ref)
+                obj = obj.get_object()
+            if isinstance(obj, DictionaryObject):
+                for key, value in obj.items():
+                    if key in _PDF_ACTIVE_NAMES:
+                        return True
+                    if key == "/S" and isinstance(value, NameObject) and value in _PDF_ACTIVE_ACTIONS:
+                        return True
+                    stack.append(value)
+            elif isinstance(obj, ArrayObject):
+                stack.extend(obj)
+    except Exception:  # unreadable as a PDF: refuse it
+        return True
+    return False
+
+
 def check_file(data: bytes, declared_type: str | None, max_bytes: int) -> tuple[str, str]:
-    """Size, magic bytes, and agreement with the declared type; returns (extension, content type)."""
+    """Size, magic bytes, agreement with the declared type and no active content; returns
+    (extension, content type)."""
     if not data:
         raise EmptyFile()
     if len(data) > max_bytes:
@@ -73,6 +137,8 @@ def check_file(data: bytes, declared_type: str | None, max_bytes: int) -> tuple[
     declared = (declared_type or "").split(";")[0].strip().lower()
     if declared not in GENERIC_TYPES and declared not in DECLARED_OK[kind]:
         raise UploadRejected(f"declared {declared}, content {kind}")
+    if has_active_content(kind, data):
+        raise ActiveContent(f"active content in {kind}")
     return KINDS[kind]
 
 
@@ -134,6 +200,17 @@ def requirements(case: Case) -> list[DocumentSpec]:
         return catalog.service_requirements(case.ticket.ticket_type.value)
     except (KeyError, ValueError):
         return []
+
+
+def documents_on_case(session: Session, case: Case) -> int:
+    """How many documents the case holds already (the per-case cap of ``upload_max_per_case``)."""
+    stmt = select(func.count(Document.id))
+    if case.claim is not None:
+        stmt = stmt.where(Document.claim_id == case.claim.id)
+    else:
+        assert case.ticket is not None
+        stmt = stmt.where(Document.ticket_id == case.ticket.id)
+    return int(session.scalar(stmt) or 0)
 
 
 def received_codes(session: Session, case: Case) -> set[str]:
@@ -211,6 +288,8 @@ def receive_document(
     case = open_case(session, conversation_id)
     if case is None:
         raise NoOpenCase(conversation_id)
+    if documents_on_case(session, case) >= settings.upload_max_per_case:
+        raise CaseUploadsFull(case.label_zh)
     required = requirements(case)
     received = received_codes(session, case)
     code, name, guessed = choose_doc(required, received, hint, is_photo=content_type.startswith("image/"))

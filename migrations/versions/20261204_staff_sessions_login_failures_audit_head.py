@@ -1,7 +1,7 @@
 """staff: server-side staff sessions, failed-login records, the audit log's head
 
 Revision ID: 5e1a7c3d9b20
-Revises: 0b7fc8909a06
+Revises: procs_tg_inbox
 Create Date: 2026-12-04 16:20:00
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 import bot.models.base
 
 revision: str = "5e1a7c3d9b20"
-down_revision: Union[str, Sequence[str], None] = "0b7fc8909a06"
+down_revision: Union[str, Sequence[str], None] = "procs_tg_inbox"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

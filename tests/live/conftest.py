@@ -31,6 +31,7 @@ from tests.channel_support import TOKEN, WEBHOOK_SECRET, FakeBotApi, ServerThrea
 ROOT = Path(__file__).resolve().parents[2]
 APP_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 RASA_READY_TIMEOUT = float(os.environ.get("LIVE_RASA_TIMEOUT", "600"))
 
 
@@ -46,12 +47,14 @@ class LiveStack:
     rasa_url: str
     action_url: str
     rasa_token: str
+    action_token: str
     database_url: str
     env: dict[str, str]
     tmp: Path
     logs: dict[str, Path] = field(default_factory=dict)
     telegram_api: FakeBotApi = field(default_factory=FakeBotApi)
     telegram_secret: str = WEBHOOK_SECRET
+    pids: dict[str, int] = field(default_factory=dict)
 
     def log_tail(self, name: str, lines: int = 60) -> str:
         path = self.logs.get(name)
@@ -109,6 +112,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         pytest.fail("LIVE_SKIP_TRAIN=1 but there is no model in models/")
 
     token = secrets.token_urlsafe(16)
+    action_token = secrets.token_urlsafe(16)
     app_port, rasa_port, action_port = _free_port(), _free_port(), _free_port()
     telegram_api = FakeBotApi(port=_free_port())
     database_url = f"sqlite:///{tmp / 'app.db'}"
@@ -118,6 +122,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         "DATABASE_URL": database_url,
         "BOT_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "BOT_RASA_TOKEN": token,
+        "BOT_ACTION_SERVER_TOKEN": action_token,
         "BOT_ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}",
         "BOT_APP_HOST": "127.0.0.1",
         "BOT_APP_PORT": str(app_port),
@@ -140,20 +145,16 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     )
 
     endpoints = tmp / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp / "tracker.db"}"\n',
-        encoding="utf-8",
-    )
+    # the project's endpoints.yml, its ${VAR}s filled from env by Rasa (secrets never in the file)
+    endpoints.write_text((ROOT / "endpoints.yml").read_text(encoding="utf-8"), encoding="utf-8")
     logs = {name: tmp / f"{name}.log" for name in ("actions", "rasa", "app")}
     commands = {
-        "actions": [str(APP_PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        # the launchers read their secrets from the environment: none is on a command line
+        "actions": [str(APP_PY), "-m", "actions.server", "--port", str(action_port)],
         "rasa": [
-            str(RASA),
-            "run",
-            "--enable-api",
-            "--auth-token",
-            token,
+            str(RASA_PY),
+            "-m",
+            "rasa_addons.serve",
             "-i",
             "127.0.0.1",
             "-p",
@@ -220,11 +221,13 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             action_url=f"http://127.0.0.1:{action_port}",
             rasa_token=token,
+            action_token=action_token,
             database_url=database_url,
             env=env,
             tmp=tmp,
             logs=logs,
             telegram_api=telegram_api,
+            pids={name: proc.pid for name, proc in started.items()},
         )
     finally:
         _stop(procs)

@@ -188,7 +188,7 @@ def test_the_migration_chains_older_entries_again_with_the_key(tmp_path: Any) ->
     try:
         with eng.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "0b7fc8909a06")  # before the keyed chain: plain SHA-256 entries
+            command.upgrade(cfg, "procs_tg_inbox")  # before the keyed chain: plain SHA-256 entries
             for i in range(3):
                 conn.execute(
                     text(

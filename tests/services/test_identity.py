@@ -34,7 +34,7 @@ def test_verification_succeeds_with_the_three_facts_and_expires(session, holder_
     assert identity.get_verified(session, "web:other", now) is None
 
 
-def test_three_failures_lock_the_policy_and_the_conversation_for_15_minutes(session, holder_and_policy):
+def test_three_failures_lock_the_conversation_for_15_minutes(session, holder_and_policy):
     holder, _ = holder_and_policy
     now = utcnow()
     for expected_remaining in (2, 1):
@@ -57,21 +57,12 @@ def test_three_failures_lock_the_policy_and_the_conversation_for_15_minutes(sess
             id_tail="000000",
             now=now,
         )
-    # The right answer does not help while locked, from this or another conversation.
+    # The right answer does not help while locked, in this conversation.
     right_tail = holder.id_number[-6:]
     with pytest.raises(VerificationLocked):
         identity.verify(
             session,
             conversation_id="web:b",
-            policy_number="LF2023000123",
-            name="张伟",
-            id_tail=right_tail,
-            now=now + timedelta(minutes=5),
-        )
-    with pytest.raises(VerificationLocked):
-        identity.verify(
-            session,
-            conversation_id="telegram:9",
             policy_number="LF2023000123",
             name="张伟",
             id_tail=right_tail,
@@ -110,3 +101,70 @@ def test_switching_to_another_policy_of_the_same_holder_only(session, holder_and
     )
     assert identity.switch_policy(session, "web:d", "HE2024000001").policy.id == own.id
     assert identity.switch_policy(session, "web:d", other.number) is None
+
+
+def _fail(session, conv: str, number: str, client: str | None, now) -> Exception:
+    with pytest.raises((VerificationFailed, VerificationLocked)) as err:
+        identity.verify(
+            session,
+            conversation_id=conv,
+            policy_number=number,
+            name="某某",
+            id_tail="000000",
+            client_key=client,
+            now=now,
+        )
+    return err.value
+
+
+def test_failures_across_policies_count_per_conversation(session, holder_and_policy):
+    now = utcnow()
+    _fail(session, "web:x", "LF2023000001", None, now)
+    _fail(session, "web:x", "LF2023000002", None, now)
+    assert isinstance(_fail(session, "web:x", "LF2023000003", None, now), VerificationLocked)
+
+
+def test_failures_across_conversations_count_per_client(session, holder_and_policy):
+    now = utcnow()
+    for i in range(5):  # new cookie each try, same client
+        assert isinstance(
+            _fail(session, f"web:c{i}", f"LF20230000{i:02d}", "ip:10.0.0.9", now), VerificationFailed
+        )
+    assert isinstance(_fail(session, "web:c5", "LF2023000099", "ip:10.0.0.9", now), VerificationLocked)
+    holder, _ = holder_and_policy
+    with pytest.raises(VerificationLocked):  # a fresh cookie from the locked client
+        identity.verify(
+            session,
+            conversation_id="web:c6",
+            policy_number="LF2023000123",
+            name="张伟",
+            id_tail=holder.id_number[-6:],
+            client_key="ip:10.0.0.9",
+            now=now,
+        )
+    # another client is not affected
+    assert identity.verify(
+        session,
+        conversation_id="web:c7",
+        policy_number="LF2023000123",
+        name="张伟",
+        id_tail=holder.id_number[-6:],
+        client_key="ip:10.0.0.10",
+        now=now,
+    )
+
+
+def test_each_further_lock_lasts_twice_as_long(session, holder_and_policy):
+    now = utcnow()
+    for _ in range(2):
+        _fail(session, "web:b2", "LF2023000123", None, now)
+    first = _fail(session, "web:b2", "LF2023000123", None, now)
+    assert isinstance(first, VerificationLocked)
+    later = now + timedelta(minutes=16)
+    for _ in range(2):
+        _fail(session, "web:b2", "LF2023000123", None, later)
+    second = _fail(session, "web:b2", "LF2023000123", None, later)
+    assert isinstance(second, VerificationLocked)
+    lock = identity.active_lock(session, "web:b2", None, later)
+    assert lock is not None and lock.locked_until - later == timedelta(minutes=30)
+    assert identity.lock_minutes(9, 3) == 60

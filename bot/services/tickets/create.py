@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import catalog
+from bot.config import get_settings
 from bot.models import (
     Channel,
     Policy,
@@ -61,14 +62,22 @@ def create_ticket(
 ) -> tuple[Ticket, bool]:
     """Create a ticket, or return the one already made with the same idempotency key.
 
+    A key only matches a ticket that is still open and was made within
+    ``ticket_idempotency_hours`` (a retried action, a double click). A closed or older ticket gives
+    its key up: the same request later is a new request and gets a new ticket.
+
     Returns ``(ticket, created)``.
     """
+    now = now or utcnow()
     if idempotency_key:
         existing = session.scalars(select(Ticket).where(Ticket.idempotency_key == idempotency_key)).first()
         if existing is not None:
-            return existing, False
+            window = timedelta(hours=get_settings().ticket_idempotency_hours)
+            if existing.status in OPEN_STATUSES and existing.created_at > now - window:
+                return existing, False
+            existing.idempotency_key = None  # retired: the key is unique in the table
+            session.flush()
     rule = TICKET_RULES[ticket_type]
-    now = now or utcnow()
     ticket = Ticket(
         number=new_ticket_number(session),
         ticket_type=ticket_type,

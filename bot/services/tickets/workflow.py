@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.errors import InvalidInput, InvalidTransition, PermissionDenied, TicketNotFound
 from bot.models import StaffRole, StaffUser, Ticket, TicketStatus
@@ -97,11 +99,24 @@ def _transition(
     if to not in TRANSITIONS[ticket.status] or ticket.status not in ACTION_FROM.get(action, frozenset(S)):
         raise not_now(ticket, action, f"{ticket.status.value}->{to.value}")
     from_status = ticket.status
-    ticket.status = to
-    ticket.updated_at = utcnow()
-    if to is S.CLOSED:
-        ticket.closed_at = ticket.updated_at
     session.flush()
+    # Compare-and-set: another process (a second app worker) may have moved the ticket since this
+    # session read it. Only the status this session saw may change; otherwise nothing happens.
+    now = utcnow()
+    values: dict[str, Any] = {"status": to, "updated_at": now}
+    if to is S.CLOSED:
+        values["closed_at"] = now
+    moved = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(ticket)
+        raise not_now(ticket, action, f"{from_status.value}->{to.value}: changed meanwhile")
+    for key, value in values.items():
+        set_committed_value(ticket, key, value)
     session.expire(ticket, ["assignee", "maker", "checker"])  # ids changed; reload on access
     add_event(
         session,
@@ -226,10 +241,19 @@ def process(session: Session, user: StaffUser, ticket: Ticket, note: str | None 
     )
 
 
+def lock_for_decision(session: Session, ticket: Ticket) -> None:
+    """Re-read the ticket under a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite has
+    no row locks and relies on the compare-and-set in ``_transition``): a second process deciding
+    the same ticket waits, then sees the decision already made."""
+    session.flush()
+    session.refresh(ticket, with_for_update=True)
+
+
 def approve(session: Session, user: StaffUser, ticket: Ticket, reason: str | None = None) -> dict[str, Any]:
     """Approve. For maker-checker tickets this is the checker's final approval: the change is
     applied to the policy records in the same transaction. Returns the customer notification."""
     text = _clean_text(reason, required=False, what="审批意见") or "审核通过"
+    lock_for_decision(session, ticket)  # the status checks below see the latest decision
     before = snapshot(ticket)
     extra: dict[str, Any] = {}
     if ticket.requires_checker:
@@ -248,6 +272,7 @@ def approve(session: Session, user: StaffUser, ticket: Ticket, reason: str | Non
 
 def reject(session: Session, user: StaffUser, ticket: Ticket, reason: str) -> dict[str, Any]:
     text = _clean_text(reason, required=True, what="驳回原因")
+    lock_for_decision(session, ticket)  # the status checks below see the latest decision
     before = snapshot(ticket)
     if ticket.requires_checker:
         require_checker(user, ticket, "reject")

@@ -16,16 +16,21 @@ import logging
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, Field
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.formparsers import MultiPartException
+from starlette.types import Message
 
 from bot.channels import inbound, transcript
 from bot.config import Settings
-from bot.errors import DomainError
+from bot.errors import DomainError, TooLarge, UploadRejected
 from bot.services import handover as handover_service
 from bot.services import uploads
+from bot.web import ratelimit
 from bot.web.customer import sse
 from bot.web.deps import HubDep, SettingsDep, Transactions, TransactionsDep
 from bot.web.templating import templates
@@ -138,10 +143,14 @@ class _ChatFeed:
 
 @router.get("/chat/api/stream")
 async def stream(request: Request, tx: TransactionsDep, after: int = 0) -> sse.EventStreamResponse:
-    """This session's conversation as server-sent events (the cookie alone names it)."""
+    """This session's conversation as server-sent events (the cookie alone names it). Rate
+    limited, and capped in how many are open at once per session and per client."""
     conversation_id = _conversation(request)
+    client = ratelimit.client_key(request)
+    ratelimit.limiter(request).hit("stream", session=conversation_id, client=client)
+    release = ratelimit.open_streams(request).acquire(conversation_id, client)
     feed = _ChatFeed(tx, conversation_id, sse.resume_after(request, after))
-    return sse.EventStreamResponse(sse.event_stream([conversation_id], feed.poll))
+    return sse.EventStreamResponse(sse.event_stream([conversation_id], feed.poll), on_close=release)
 
 
 class ChatIn(BaseModel):
@@ -158,23 +167,68 @@ async def message(request: Request, body: ChatIn, hub: HubDep, tx: TransactionsD
     text = body.text.strip()
     if not text:
         raise HTTPException(status_code=422, detail="empty")
+    client = ratelimit.client_key(request)
+    ratelimit.limiter(request).hit("chat", session=conversation_id, client=client)
     async with hub.lock(conversation_id):
-        await inbound.handle_customer_message(hub, conversation_id, text, shown_text=body.shown)
+        await inbound.handle_customer_message(
+            hub, conversation_id, text, shown_text=body.shown, client=client
+        )
     return JSONResponse(_state(tx, conversation_id, max(body.after, 0)))
 
 
+# What a multipart body may carry besides the file (boundaries, headers, the two small fields).
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _limited_form(request: Request, limit: int) -> FormData:
+    """The multipart form, read while counting: stops as soon as more than ``limit`` bytes came."""
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge()
+        return message
+
+    return await Request(request.scope, receive).form(max_files=1, max_fields=4)
+
+
+def _refused(status: int, message_zh: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "detail": message_zh, "messages": []}, status_code=status)
+
+
 @router.post("/chat/api/upload")
-async def upload(
-    request: Request,
-    hub: HubDep,
-    tx: TransactionsDep,
-    settings: SettingsDep,
-    file: UploadFile = File(...),
-    doc: str | None = Form(default=None, max_length=64),
-    after: int = Form(default=0),
-) -> JSONResponse:
+async def upload(request: Request, hub: HubDep, tx: TransactionsDep, settings: SettingsDep) -> JSONResponse:
+    """One document. Refused early: by rate, by the declared Content-Length, and while the body
+    streams in (it is read in chunks and dropped once it passes the size limit)."""
     conversation_id = _check_write(request)
+    ratelimit.limiter(request).hit("upload", session=conversation_id, client=ratelimit.client_key(request))
+    limit = settings.upload_max_bytes + MULTIPART_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _refused(413, TooLarge.message_zh)
+    try:
+        form = await _limited_form(request, limit)
+    except BodyTooLarge:
+        return _refused(413, TooLarge.message_zh)
+    except MultiPartException:
+        return _refused(400, UploadRejected.message_zh)
+    file = form.get("file")
+    if not isinstance(file, StarletteUploadFile):
+        return _refused(422, UploadRejected.message_zh)
+    doc_raw = form.get("doc")
+    doc = doc_raw[:64] if isinstance(doc_raw, str) and doc_raw else None
+    after_raw = form.get("after")
+    after = int(after_raw) if isinstance(after_raw, str) and after_raw.isdigit() else 0
     data = await file.read(settings.upload_max_bytes + 1)
+    await form.close()
     name = uploads.safe_display_name(file.filename)
     async with hub.lock(conversation_id):
         with tx() as session:

@@ -73,14 +73,19 @@ async def event_stream(topics: Sequence[str], poll: Poll) -> AsyncIterator[str]:
 class EventStreamResponse(StreamingResponse):
     """``text/event-stream`` that always closes its generator, whichever way the response ends."""
 
-    def __init__(self, stream: AsyncIterator[str]) -> None:
+    def __init__(self, stream: AsyncIterator[str], on_close: Callable[[], None] | None = None) -> None:
         super().__init__(stream, media_type="text/event-stream", headers=HEADERS)
         self._stream = stream
+        self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            aclose = getattr(self._stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            try:
+                aclose = getattr(self._stream, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            finally:
+                if self._on_close is not None:  # e.g. give back the open-stream slot
+                    self._on_close()

@@ -1,19 +1,22 @@
 """``/telegram/webhook``: Telegram's deliveries in webhook mode (``bot.channels.telegram``).
 
-The ``X-Telegram-Bot-Api-Secret-Token`` header is compared in constant time (403 otherwise); the
-update goes to the running bridge's queue (404 when the bridge is not running)."""
+The ``X-Telegram-Bot-Api-Secret-Token`` header is compared in constant time (403 otherwise). The
+update is stored and committed (``telegram_updates``) before Telegram gets its 200, and the
+bridge's inbox worker handles it: an update accepted just before a restart is handled after it.
+404 when the bridge is not running, 500 when the update could not be stored (Telegram retries)."""
 
 from __future__ import annotations
 
 import hmac
+import logging
 
 from fastapi import APIRouter, Request, Response
-from telegram import Update
 
-from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH
+from bot.channels.telegram import SECRET_HEADER, WEBHOOK_PATH, Inbox
 from bot.web.deps import SettingsDep
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.post(WEBHOOK_PATH, include_in_schema=False)
@@ -23,14 +26,19 @@ async def webhook(request: Request, settings: SettingsDep) -> Response:
     if not secret or not hmac.compare_digest(given, secret):
         return Response(status_code=403)
     application = getattr(request.app.state, "telegram_app", None)
-    if application is None:
+    inbox: Inbox | None = application.bot_data.get("inbox") if application is not None else None
+    if inbox is None:
         return Response(status_code=404)
     try:
         data = await request.json()
-        update = Update.de_json(data, application.bot)
+        update_id = int(data["update_id"])
     except Exception:
         return Response(status_code=400)
-    if update is None:
+    if not isinstance(data, dict):
         return Response(status_code=400)
-    await application.update_queue.put(update)
+    try:
+        await inbox.store(update_id, data)  # False: a retry of a stored update, nothing to do
+    except Exception:
+        log.exception("telegram update %s could not be stored", update_id)
+        return Response(status_code=500)
     return Response(status_code=200)

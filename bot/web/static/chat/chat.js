@@ -109,11 +109,12 @@
       method: "POST", credentials: "same-origin", headers: HEADERS,
       body: JSON.stringify({ text: text, shown: shown || null, after: lastId })
     }).then(function (r) {
-      if (!r.ok) throw new Error(String(r.status));
+      if (r.status === 429) return r.json().then(function (b) { throw new Error(b.detail || ""); });
+      if (!r.ok) throw new Error("");
       return r.json();
-    }).then(apply).catch(function () {
+    }).then(apply).catch(function (err) {
       clearPending();
-      showError("消息发送失败,请检查网络后重试。");
+      showError((err && err.message) || "消息发送失败,请检查网络后重试。");
     }).then(function () { setBusy(-1); });
   }
 
@@ -151,7 +152,12 @@
     setBusy(1);
     fetch("/chat/api/upload", { method: "POST", credentials: "same-origin", headers: { "X-Chat-Request": "1" }, body: data })
       .then(function (r) { return r.json().catch(function () { return {}; }); })
-      .then(apply)
+      .then(function (state) {
+        if (state && state.detail && !(state.messages && state.messages.length)) {
+          clearPending(); showError(String(state.detail)); return;
+        }
+        apply(state);
+      })
       .catch(function () { clearPending(); showError("上传失败,请检查网络后重试。"); })
       .then(function () { setBusy(-1); });
   });
