@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 
 from bot.channels import live, push, transcript
 from bot.channels.outbound import DeliveryFailed
-from bot.channels.tracker_transcripts import mask_text  # bot.masking.mask_text after the merge
 from bot.errors import PermissionDenied
 from bot.labels_zh import HANDOVER_CHANNEL_ZH, HANDOVER_REASON_ZH, HANDOVER_STATUS_ZH
-from bot.masking import mask_name
+from bot.masking import mask_name, mask_text
 from bot.models import ChatMessage, Customer, Handover, HandoverStatus, StaffUser, Ticket
 from bot.services import audit, staff
 from bot.services import handover as handover_service
