@@ -19,12 +19,14 @@ from bot.config import PROJECT_ROOT
 
 ENV_FILE = PROJECT_ROOT / ".env"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
-GENERATED_SECRETS = (
+GENERATED_SECRETS: tuple[str, ...] = (
     "BOT_RASA_TOKEN",
     "BOT_ACTION_SERVER_TOKEN",
     "BOT_SESSION_SECRET",
     "BOT_TELEGRAM_WEBHOOK_SECRET",
 )
+# --- staff helper: the audit log's HMAC key (kept out of the database) ---
+GENERATED_SECRETS += ("BOT_AUDIT_KEY",)
 PRIVATE_UMASK = 0o077  # every file this command line creates: owner only
 
 
@@ -142,6 +144,8 @@ def cmd_users(args: argparse.Namespace) -> int:
     from bot.models import StaffRole, Team
     from bot.services import staff
 
+    if args.users_command == "set-password":
+        return _users_set_password(args)
     if args.users_command == "list":
         with session_scope() as session:
             for user in staff.list_users(session):
@@ -168,6 +172,38 @@ def cmd_users(args: argparse.Namespace) -> int:
             print(f"已创建员工账户 {user.username}({staff.role_label(user)})。")
     except DomainError as exc:
         print(f"未能创建账户:{exc.message_zh}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _read_new_password(args: argparse.Namespace) -> str | None:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("密码: ")
+    if password != getpass.getpass("再次输入密码: "):
+        print("两次输入的密码不一致。", file=sys.stderr)
+        return None
+    return password
+
+
+def _users_set_password(args: argparse.Namespace) -> int:
+    """A new password for a staff account; every session of that account ends."""
+    from bot.db import session_scope
+    from bot.errors import DomainError
+    from bot.services import staff
+
+    password = _read_new_password(args)
+    if password is None:
+        return 2
+    try:
+        with session_scope() as session:
+            user = staff.by_username(session, args.username)
+            staff.set_password(session, user, password)
+            print(f"已为 {user.username} 设置新密码,其所有登录会话已失效。")
+    except DomainError as exc:
+        print(f"未能设置密码:{exc.message_zh}", file=sys.stderr)
         return 2
     return 0
 
@@ -222,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="display name (default: the username)")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     users_sub.add_parser("list", help="list staff accounts")
+    set_pw = users_sub.add_parser("set-password", help="set a new password (ends the account's sessions)")
+    set_pw.add_argument("--username", required=True)
+    set_pw.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     users.set_defaults(func=cmd_users)
     reminders = sub.add_parser("reminders", help="premium reminders")
     reminders_sub = reminders.add_subparsers(dest="reminders_command", required=True)

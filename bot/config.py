@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     # Documents one claim or ticket accepts from customers.
     upload_max_per_case: int = 30
 
+    # --- staff helper: audit log key, staff logins, demo mode ---
+    # HMAC key of the audit log's hash chain; kept out of the database (generated into .env).
+    audit_key: SecretStr = SecretStr("")
+    # Demo mode: the seed creates the demo staff logins with the published password. Off, the app
+    # refuses to start while any demo login still has that password.
+    demo_mode: bool = False
+    # Failed staff logins per username and per client address within the window before refusing.
+    login_max_failures_per_user: int = 5
+    login_max_failures_per_client: int = 20
+    login_window_minutes: int = 15
+
     @field_validator("database_url")
     @classmethod
     def _sqlite_relative_to_project(cls, value: str) -> str:

@@ -11,7 +11,7 @@ bash scripts/setup-envs.sh
 set -a; . ./.env; set +a
 mkdir -p var
 .venv/bin/python -m bot migrate           # also makes var/, the databases and uploads owner-only
-.venv/bin/python -m bot seed              # only when the database is empty
+export BOT_DEMO_MODE=true; .venv/bin/python -m bot seed  # demo mode for this local try: demo staff logins (published password); seeds only an empty database
 bash scripts/train-if-changed.sh
 
 cat <<MSG

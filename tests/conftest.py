@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from bot.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
+# The audit log's HMAC key (bot.services.audit); the live stack's processes inherit it.
+os.environ.setdefault("BOT_AUDIT_KEY", "test-audit-key-" + "x" * 32)
 BACKENDS = ["sqlite", "postgres"]
 
 

@@ -38,16 +38,19 @@ async def start_handover(
     return [note] if note else []
 
 
-async def end_handover(hub: ChannelHub, handover_id: int) -> str:
-    """Hand the conversation back to the assistant; returns the conversation id.
+async def end_handover(hub: ChannelHub, handover_id: int, *, agent_id: int | None = None) -> str:
+    """Hand the conversation back to the assistant; returns the conversation id. With
+    ``agent_id``, only the agent who accepted the handover may (PermissionDenied otherwise).
 
     Under the conversation's lock, so a proactive message (``outbound.notify_conversation``)
     either sees the handover still open, or the assistant already resumed in Rasa."""
     with hub.session() as session:
+        if agent_id is not None:
+            handover_service.require_own_active(session, handover_id, agent_id)
         conversation_id = handover_service.get_open(session, handover_id).conversation_id
     async with hub.lock(conversation_id):
         with hub.session() as session:
-            handover_service.close(session, handover_id)
+            handover_service.close(session, handover_id, agent_id=agent_id)
             push.mark(session, push.LIVE_QUEUE)
         try:
             await hub.rasa.append_events(conversation_id, [{"event": "resume"}])

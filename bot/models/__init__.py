@@ -1,6 +1,6 @@
 """SQLAlchemy 2.0 typed models. Importing this package registers every table on ``Base.metadata``."""
 
-from bot.models.audit import AuditEntry
+from bot.models.audit import AuditEntry, AuditHead
 from bot.models.base import Base
 from bot.models.channels import ChatMessage, Handover, HandoverStatus, TelegramCallback, TelegramUpdate
 from bot.models.claim import Claim, Document
@@ -28,11 +28,12 @@ from bot.models.enums import (
     TicketType,
 )
 from bot.models.policy import Beneficiary, DebitAttempt, Policy, PremiumDue
-from bot.models.staff import StaffUser
+from bot.models.staff import LoginAttempt, StaffSession, StaffUser
 from bot.models.ticket import Ticket, TicketEvent
 
 __all__ = [
     "AuditEntry",
+    "AuditHead",
     "Base",
     "Beneficiary",
     "Channel",
@@ -45,6 +46,7 @@ __all__ = [
     "DebitAttempt",
     "Document",
     "Handover",
+    "LoginAttempt",
     "HandoverStatus",
     "LineOfBusiness",
     "PaymentFrequency",
@@ -56,6 +58,7 @@ __all__ = [
     "ReminderStage",
     "ReminderStatus",
     "StaffRole",
+    "StaffSession",
     "StaffUser",
     "Team",
     "TelegramCallback",

@@ -25,3 +25,18 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None]
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """The one row (``id`` 1) naming the newest entry of the chain, so that a deleted tail shows.
+
+    Appends lock this row first, which serialises them (``bot.services.audit.record``). ``mac`` is
+    the keyed hash (``BOT_AUDIT_KEY``) of the other columns; NULL only while the log is empty."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(default=0)
+    mac: Mapped[str | None] = mapped_column(String(64))

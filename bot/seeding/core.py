@@ -21,6 +21,7 @@ DEFAULT_CUSTOMERS = 300
 CHUNK_CUSTOMERS = 5000  # customers generated (and written) per chunk
 BATCH_ROWS = 10_000  # rows per executemany
 STAFF_TABLE = "staff_users"
+NO_PASSWORD = "!no-password"  # noqa: S105 - not an argon2 hash: no password verifies against it
 
 
 @dataclass
@@ -76,13 +77,18 @@ def _id_start(conn: Connection) -> dict[str, int]:
     return start
 
 
-def _ensure_staff(conn: Connection, start: dict[str, int], password_hash: str | None, now: datetime) -> None:
+def _ensure_staff(
+    conn: Connection, start: dict[str, int], password_hash: str | None, now: datetime, logins: bool
+) -> None:
+    """The demo staff; outside demo mode (``logins`` False) they are disabled, with no password."""
     table = _table(STAFF_TABLE)
     existing = set(conn.execute(select(table.c.username)).scalars())
     missing = [s for s in demo.DEMO_STAFF if s.username not in existing]
     if not missing:
         return
-    if password_hash is None:
+    if not logins:
+        password_hash = NO_PASSWORD
+    elif password_hash is None:
         from bot.security import hash_password
 
         password_hash = hash_password(demo.DEMO_PASSWORD)  # argon2 is slow: hash once, reuse
@@ -96,7 +102,7 @@ def _ensure_staff(conn: Connection, start: dict[str, int], password_hash: str | 
                 "password_hash": password_hash,
                 "role": s.role,
                 "team": s.team,
-                "active": True,
+                "active": logins,
                 "last_login_at": None,
                 "created_at": now,
                 "updated_at": now,
@@ -158,12 +164,14 @@ def seed_database(
     progress: bool = False,
     chunk_customers: int = CHUNK_CUSTOMERS,
     password_hash: str | None = None,
+    demo_logins: bool = True,
 ) -> SeedResult:
     """Seed demo data into the database behind ``bind``; the caller owns the transaction.
 
     ``customers`` counts every customer row, the fixed demo customers included. With customers
     already present nothing happens (``skipped``) unless ``force``, which wipes the app's tables first.
-    The same ``seed`` and ``today`` give the same rows.
+    The same ``seed`` and ``today`` give the same rows. ``demo_logins``: the demo staff can log in
+    with the published demo password (demo mode only); otherwise they are disabled accounts.
     """
     if customers < len(demo.DEMO_CUSTOMERS):
         raise ValueError(f"need at least {len(demo.DEMO_CUSTOMERS)} customers (the fixed demo customers)")
@@ -178,7 +186,7 @@ def seed_database(
         conn.exec_driver_sql("PRAGMA cache_size=-65536")
     start = _id_start(conn)
     now = datetime.combine(today, datetime.min.time(), tzinfo=timezone.utc)
-    _ensure_staff(conn, start, password_hash, now)
+    _ensure_staff(conn, start, password_hash, now, demo_logins)
     staff, supervisor = _staff_by_team(conn)
     gen = Generator(seed=seed, today=today, id_start=start, staff=staff, supervisor=supervisor)
     counts: dict[str, int] = {}
@@ -218,19 +226,38 @@ def run_seed(
     today: date | None = None,
     *,
     engine: Engine | None = None,
+    demo_mode: bool | None = None,
 ) -> int:
-    """The ``python -m bot seed`` command: seed DATABASE_URL in one transaction; returns the exit code."""
+    """The ``python -m bot seed`` command: seed DATABASE_URL in one transaction; returns the exit code.
+
+    The demo staff logins (published password) are created only in demo mode (``BOT_DEMO_MODE``)."""
+    if demo_mode is None:
+        from bot.config import get_settings
+
+        demo_mode = get_settings().demo_mode
     if engine is None:
         from bot.db import get_engine
 
         engine = get_engine()
     with engine.begin() as conn:
-        result = seed_database(conn, customers=customers, seed=seed, today=today, force=force, progress=True)
+        result = seed_database(
+            conn,
+            customers=customers,
+            seed=seed,
+            today=today,
+            force=force,
+            progress=True,
+            demo_logins=demo_mode,
+        )
     if result.skipped:
         print("数据库中已有客户数据,未重新生成演示数据(如需清空并重新生成,请加 --force)。")
         return 0
     summary = ", ".join(f"{name} {n}" for name, n in result.counts.items())
     print(f"演示数据已生成 (seed={seed}, today={result.today.isoformat()}): {summary}")
+    if demo_mode:
+        print("演示模式 (BOT_DEMO_MODE=true):已创建演示员工账户,密码为公开的演示密码,仅供本机试用。")
+    else:
+        print("未开启演示模式:演示员工账户已停用且没有密码;请用 `python -m bot users create` 创建员工账户。")
     print("运行 `python -m bot demo-info` 查看演示客户和员工登录信息。")
     return 0
 
@@ -258,7 +285,10 @@ def print_demo_info() -> None:
         if extra:
             print(_cols(("", "", "", "; ".join(extra)), widths[:3]))
     print()
-    print(f"员工登录 Staff logins — 密码 password (local demo only): {demo.DEMO_PASSWORD}")
+    print(
+        f"演示员工登录 Demo staff logins — 密码 password: {demo.DEMO_PASSWORD}"
+        " (仅演示模式 BOT_DEMO_MODE=true,本机试用 demo mode only, local try)"
+    )
     role_zh = {"agent": "客服坐席", "processor": "后台处理", "reviewer": "复核", "supervisor": "主管"}
     team_zh = {"claims": "理赔", "policy_service": "保全", "renewals": "续期", "customer_service": "客服"}
     print("  " + _cols(("用户名", "姓名", "角色", "团队"), (14, 14, 10)))

@@ -1,17 +1,24 @@
-"""Staff accounts: creation (CLI and tests), authentication and look-ups."""
+"""Staff accounts: creation (CLI and tests), the password policy, authentication, server-side
+sessions, the login throttle (in the database: every app process and a restart see it) and
+look-ups."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.errors import InvalidInput, NotFound
 from bot.labels_zh import ROLE_LABELS_ZH, TEAM_LABELS_ZH
-from bot.models import StaffRole, StaffUser, Team
+from bot.models import LoginAttempt, StaffRole, StaffSession, StaffUser, Team
 from bot.models.base import utcnow
-from bot.security import hash_password, needs_rehash, verify_password
+from bot.security import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, password_problem, verify_password
 
-MIN_PASSWORD_LENGTH = 8
+__all__ = ["MIN_PASSWORD_LENGTH"]
 # Verified against when the username is unknown, so that a miss costs as long as a hit.
 _DUMMY_HASH: str | None = None
 
@@ -28,8 +35,7 @@ def create_user(
     username = username.strip().lower()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").isalnum():
         raise InvalidInput("username", message_zh="用户名只能包含字母、数字、下划线和点,且不超过64个字符。")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password too short", message_zh=f"密码至少需要{MIN_PASSWORD_LENGTH}位。")
+    check_password(password, username)
     if role is StaffRole.PROCESSOR and team is None:
         raise InvalidInput("a processor needs a team", message_zh="后台经办必须指定所属小组(--team)。")
     if session.scalars(select(StaffUser.id).where(StaffUser.username == username)).first() is not None:
@@ -45,6 +51,21 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def check_password(password: str, username: str) -> None:
+    """Raise InvalidInput when the password breaks the policy (``bot.security.password_problem``)."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidInput("weak password", message_zh=problem)
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """A new password (policy checked); every session of the user ends."""
+    check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    revoke_all_sessions(session, user.id)
+    session.flush()
 
 
 def authenticate(session: Session, username: str, password: str) -> StaffUser | None:
@@ -96,4 +117,135 @@ def by_username(session: Session, username: str) -> StaffUser:
     found = session.scalars(select(StaffUser).where(StaffUser.username == username.strip().lower())).first()
     if found is None:
         raise NotFound(username, message_zh="未找到该员工。")
+    return found
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_session(
+    session: Session, user: StaffUser, *, minutes: int, now: datetime | None = None
+) -> tuple[str, StaffSession]:
+    """A new session; returns the cookie's token (only its hash is stored) and the row."""
+    now = now or utcnow()
+    session.execute(
+        delete(StaffSession).where(StaffSession.user_id == user.id, StaffSession.expires_at < now)
+    )
+    token = secrets.token_urlsafe(32)
+    row = StaffSession(
+        token_hash=_token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + timedelta(minutes=minutes),
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def session_for_token(
+    session: Session, token: str, *, now: datetime | None = None
+) -> tuple[StaffSession, StaffUser] | None:
+    """The live session a cookie names and its (active) user, or None."""
+    if not token:
+        return None
+    row = session.scalars(select(StaffSession).where(StaffSession.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= (now or utcnow()):
+        return None
+    user = get_active(session, row.user_id)
+    return (row, user) if user is not None else None
+
+
+def end_session(session: Session, token: str, *, now: datetime | None = None) -> None:
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == _token_hash(token), StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+
+
+def revoke_all_sessions(session: Session, user_id: int, *, now: datetime | None = None) -> int:
+    result = session.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---------------------------------------------------------------- login throttle
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    per_user: int
+    per_client: int
+    window_minutes: int
+
+
+def _throttle_keys(username: str, client: str) -> list[tuple[str, str]]:
+    return [("user", username.strip().lower()[:128]), ("client", client[:128])]
+
+
+def login_throttled(
+    session: Session, username: str, client: str, limits: LoginLimits, *, now: datetime | None = None
+) -> bool:
+    """Too many failed logins for this username or from this client within the window."""
+    since = (now or utcnow()) - timedelta(minutes=limits.window_minutes)
+    for kind, key in _throttle_keys(username, client):
+        limit = limits.per_user if kind == "user" else limits.per_client
+        count = session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.kind == kind, LoginAttempt.key == key, LoginAttempt.at >= since)
+        )
+        if int(count or 0) >= limit:
+            return True
+    return False
+
+
+def record_login_failure(
+    session: Session, username: str, client: str, limits: LoginLimits, *, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
+    old = now - timedelta(minutes=limits.window_minutes)
+    for kind, key in _throttle_keys(username, client):
+        session.execute(
+            delete(LoginAttempt).where(
+                LoginAttempt.kind == kind, LoginAttempt.key == key, LoginAttempt.at < old
+            )
+        )
+        session.add(LoginAttempt(kind=kind, key=key, at=now))
+    session.flush()
+
+
+def clear_login_failures(session: Session, username: str) -> None:
+    """A successful login clears the username's count (the client's stays: it may be guessing others)."""
+    session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.kind == "user", LoginAttempt.key == username.strip().lower()[:128]
+        )
+    )
+
+
+# ---------------------------------------------------------------- demo logins
+
+
+def demo_logins_with_published_password(session: Session, usernames: list[str], password: str) -> list[str]:
+    """The active accounts among ``usernames`` whose password is still ``password``."""
+    users = session.scalars(
+        select(StaffUser).where(StaffUser.username.in_(usernames), StaffUser.active.is_(True))
+    )
+    verdicts: dict[str, bool] = {}  # the seed gives every demo login the same hash: verify each once
+    found = []
+    for u in users:
+        if u.password_hash not in verdicts:
+            verdicts[u.password_hash] = verify_password(u.password_hash, password)
+        if verdicts[u.password_hash]:
+            found.append(u.username)
     return found

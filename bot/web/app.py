@@ -3,12 +3,14 @@ Engines and clients are created here, never at import time."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import inspect
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels import telegram
@@ -16,13 +18,15 @@ from bot.channels.factory import build_hub
 from bot.channels.hub import ChannelHub
 from bot.channels.rasa_client import RasaClient
 from bot.config import Settings, get_settings
-from bot.db import make_engine
+from bot.db import make_engine, transaction
 from bot.errors import DomainError
 from bot.jobs import scheduler
 from bot.masking import install_log_masking
+from bot.services import staff
 from bot.web import docs, health
 from bot.web.customer import chat
 from bot.web.customer import telegram as telegram_webhook
+from bot.web.security_headers import SecurityHeadersMiddleware
 from bot.web.staff import agent, api_tickets, auth, desk, live, reports
 from bot.web.templating import STATIC_DIR
 
@@ -46,6 +50,34 @@ STATIC_MOUNTS = [  # (path, directory, name)
 ]
 
 
+log = logging.getLogger(__name__)
+
+
+class DemoPasswordsOutsideDemoMode(RuntimeError):
+    """Demo staff logins with the published password exist while BOT_DEMO_MODE is off."""
+
+
+def refuse_demo_passwords(app: FastAPI) -> None:
+    """Outside demo mode, refuse to run while any demo login still has the published password."""
+    from bot.seeding.demo import DEMO_PASSWORD, DEMO_STAFF
+
+    settings: Settings = app.state.settings
+    if settings.demo_mode:
+        log.warning("DEMO MODE: the demo staff logins use the published password; local try only")
+        return
+    if not inspect(app.state.engine).has_table("staff_users"):
+        return  # not migrated yet: no logins at all (the health page says so)
+    with transaction(app.state.sessionmaker) as session:
+        found = staff.demo_logins_with_published_password(
+            session, [s.username for s in DEMO_STAFF], DEMO_PASSWORD
+        )
+    if found:
+        raise DemoPasswordsOutsideDemoMode(
+            f"demo staff logins with the published password exist ({', '.join(found)}) and BOT_DEMO_MODE is "
+            "off: set new passwords (`python -m bot users set-password --username ...`) or run in demo mode"
+        )
+
+
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     return JSONResponse({"code": exc.code, "message": exc.message_zh}, status_code=exc.http_status)
@@ -56,6 +88,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The Telegram bridge (when a token is set) and the reminder scheduler run with the app."""
     hub: ChannelHub = app.state.hub
     settings: Settings = app.state.settings
+    refuse_demo_passwords(app)
     if settings.telegram_token.get_secret_value():
         app.state.telegram_app = await telegram.start_telegram(hub, settings)
     if settings.reminder_scheduler_enabled:
@@ -93,6 +126,7 @@ def create_app(settings: Settings | None = None, *, rasa: RasaClient | None = No
     app.state.hub = build_hub(settings, app.state.sessionmaker, rasa)
     app.state.telegram_app = None
     app.state.reminder_scheduler = None
+    app.add_middleware(SecurityHeadersMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     for path, directory, name in STATIC_MOUNTS:

@@ -309,7 +309,7 @@ def test_the_agents_live_page_gets_the_queue_and_the_conversation_pushed(site, m
     processor = site.client()
     staff_login(processor, *make_staff(site.engine, StaffRole.PROCESSOR))
     assert processor.get("/agent/live/api/stream").status_code == 403
-    staff_login(agent, *make_staff(site.engine))
+    csrf = staff_login(agent, *make_staff(site.engine))
 
     queue = EventReader(agent, "/agent/live/api/stream")
     customer, _ = site.chat_client()
@@ -324,9 +324,17 @@ def test_the_agents_live_page_gets_the_queue_and_the_conversation_pushed(site, m
     handover_id = items[0]["id"]
     assert agent.get("/agent/live/api/stream?handover=999999").status_code == 404
     live = EventReader(agent, f"/agent/live/api/stream?handover={handover_id}")
-    try:
+    try:  # waiting: a preview
         event = live.next_data()
         assert event["data"]["handover"]["status"] == "waiting"
+        assert ("customer", "转人工") in texts(event)
+    finally:
+        live.close()
+    agent.post(f"/agent/live/api/{handover_id}/accept", headers={"X-CSRF-Token": csrf})
+    live = EventReader(agent, f"/agent/live/api/stream?handover={handover_id}")
+    try:  # accepted by this agent: the transcript, then each new message
+        event = live.next_data()
+        assert event["data"]["handover"]["status"] == "active"
         assert ("customer", "转人工") in texts(event)
         customer.post("/chat/api/message", json={"text": "我想问一下理赔款什么时候到账"}, headers=H)
         event = live.next_with_messages()

@@ -157,6 +157,7 @@ def test_telegram_handover_round_trip(engine, tmp_path: Path) -> None:
             hdr = {"X-CSRF-Token": csrf}
             items = client.get("/agent/live/api/queue").json()["items"]
             handover_id = max(i["id"] for i in items if i["channel_zh"] == "Telegram")
+            client.post(f"/agent/live/api/{handover_id}/accept", headers=hdr)  # only its agent may reply
             client.post(
                 f"/agent/live/api/{handover_id}/reply", json={"text": "您好,这里是人工客服。"}, headers=hdr
             )

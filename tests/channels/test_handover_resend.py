@@ -148,6 +148,7 @@ def test_a_ticket_update_from_the_desk_reaches_a_customer_talking_to_an_agent_on
 
         # the agent hands back: nothing is sent again, and the next update goes through Rasa
         handover_id = max(i["id"] for i in staff.get("/agent/live/api/queue").json()["items"])
+        staff.post(f"/agent/live/api/{handover_id}/accept", headers=hdr)  # only its agent hands back
         assert staff.post(f"/agent/live/api/{handover_id}/release", headers=hdr).json()["released"]
         customer.post("/chat/api/message", json={"text": "好的,我马上补"}, headers=H)
         assert [t for t in transcript_texts(engine, conversation) if t.startswith(expected)] == [

@@ -133,6 +133,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         "BOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BOT_UPLOAD_DIR": str(tmp / "uploads"),
         "BOT_REMINDER_SCHEDULER_ENABLED": "false",
+        "BOT_DEMO_MODE": "true",  # the seed's demo staff logins (the app refuses them outside demo mode)
         "RASA_TRACKER_DIALECT": "sqlite",
         "RASA_TRACKER_DB": str(tmp / "tracker.db"),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",

@@ -65,14 +65,15 @@ def test_api_writes_need_the_csrf_header(login: Login, world: World) -> None:
 
 
 def test_expired_session_is_refused(login: Login, monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
+    from datetime import timedelta
 
-    from itsdangerous import TimestampSigner
+    from bot.models.base import utcnow
+    from bot.services import staff
 
     c = login("proc_wang")
     assert c.get("/api/me").status_code == 200
-    later = int(time.time()) + 481 * 60  # past BOT_STAFF_SESSION_MINUTES (480)
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
+    later = utcnow() + timedelta(minutes=481)  # past BOT_STAFF_SESSION_MINUTES (480)
+    monkeypatch.setattr(staff, "utcnow", lambda: later)
     assert c.get("/api/me").status_code == 401
     page = c.get("/desk")
     assert page.status_code == 303 and page.headers["location"].startswith("/desk/login")

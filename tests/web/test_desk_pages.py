@@ -184,16 +184,16 @@ def test_users_cli_creates_and_lists_staff(
     for cached in (config.get_settings, db.get_engine, db.get_sessionmaker):
         cached.cache_clear()
     try:
-        monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass-1\n"))
+        monkeypatch.setattr("sys.stdin", io.StringIO("violet-harbour-lamp-7\n"))
         args = ["users", "create", "--username", "Li.Ming", "--role", "processor", "--team", "claims"]
         assert main([*args, "--name", "李明", "--password-stdin"]) == 0
         monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
         assert main(["users", "create", "--username", "x", "--role", "agent", "--password-stdin"]) == 2
-        assert "密码至少需要8位" in capsys.readouterr().err
+        assert "密码至少需要12个字符" in capsys.readouterr().err
         assert main(["users", "list"]) == 0
         assert "li.ming" in capsys.readouterr().out
         with Session(engine) as s:
-            user = staff.authenticate(s, "li.ming", "s3cret-pass-1")
+            user = staff.authenticate(s, "li.ming", "violet-harbour-lamp-7")
             assert user is not None and user.team is not None and user.team.value == "claims"
             assert user.password_hash.startswith("$argon2id$")
             assert staff.authenticate(s, "li.ming", "wrong-pass") is None

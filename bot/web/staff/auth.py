@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.models import StaffRole, StaffUser
 from bot.services import audit, staff
 from bot.web.deps import SessionDep
@@ -34,10 +35,6 @@ from bot.web.staff.cookies import (
     user_from_request,
 )
 from bot.web.templating import templates
-
-_LOGIN_FAILURES: dict[str, list[float]] = {}
-MAX_LOGIN_FAILURES = 5
-LOGIN_LOCK_SECONDS = 15 * 60
 
 
 def _safe_next(value: str | None, user: StaffUser | None = None) -> str:
@@ -59,12 +56,36 @@ router = APIRouter(include_in_schema=False)
 def login_page(request: Request, next: str = "") -> Response:
     token = secrets.token_urlsafe(24)
     response = templates.TemplateResponse(
-        request, "desk/login.html", {"request": request, "csrf_token": token, "next": next, "error": None}
+        request, "desk/login.html", _login_context(request, token, next, None)
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure(request)
     )
     return response
+
+
+def _limits(request: Request) -> staff.LoginLimits:
+    settings: Settings = request.app.state.settings
+    return staff.LoginLimits(
+        per_user=settings.login_max_failures_per_user,
+        per_client=settings.login_max_failures_per_client,
+        window_minutes=settings.login_window_minutes,
+    )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _login_failed(db: Session, username: str, client: str, reason: str) -> None:
+    audit.record(
+        db,
+        actor=f"client:{client}",
+        action="login_failed",
+        object_type="staff_login",
+        object_id=username.strip().lower()[:64],
+        after={"reason": reason},
+    )
 
 
 @router.post("/desk/login")
@@ -79,39 +100,54 @@ def login_submit(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     error = None
     user = None
-    key = username.strip().lower()
-    now = time.monotonic()
-    recent = [t for t in _LOGIN_FAILURES.get(key, []) if now - t < LOGIN_LOCK_SECONDS]
+    client = _client(request)
+    limits = _limits(request)
     if not cookie or not csrf_token or not hmac.compare_digest(cookie, csrf_token):
         error = "页面已过期,请刷新后重新登录。"
-    elif len(recent) >= MAX_LOGIN_FAILURES:
-        error = "登录失败次数过多,请15分钟后再试或联系主管。"
+    elif staff.login_throttled(db, username, client, limits):
+        # refused before any password hash: a flood of guesses costs the server nothing
+        error = f"登录失败次数过多,请{limits.window_minutes}分钟后再试或联系主管。"
+        _login_failed(db, username, client, "throttled")
     else:
         user = staff.authenticate(db, username, password)
         if user is None:
-            recent.append(now)
+            staff.record_login_failure(db, username, client, limits)
+            _login_failed(db, username, client, "bad_credentials")
             error = "用户名或密码不正确,请重新输入。"
-    _LOGIN_FAILURES[key] = recent
     if user is None:
         token = secrets.token_urlsafe(24)
         response = templates.TemplateResponse(
             request,
             "desk/login.html",
-            {"request": request, "csrf_token": token, "next": next, "error": error, "username": username},
-            status_code=400,
+            _login_context(request, token, next, error, username),
+            status_code=429 if error and "过多" in error else 400,
         )
         response.set_cookie(
             LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", secure=secure(request)
         )
         return response
-    _LOGIN_FAILURES.pop(key, None)
+    staff.clear_login_failures(db, username)
     audit.record(
         db, actor=f"staff:{user.username}", action="login", object_type="staff_user", object_id=user.id
     )
     redirect = RedirectResponse(_safe_next(next, user), status_code=303)
-    start_session(request, redirect, user)
+    start_session(request, redirect, db, user)
     redirect.delete_cookie(LOGIN_CSRF_COOKIE)
     return redirect
+
+
+def _login_context(
+    request: Request, token: str, next: str, error: str | None, username: str = ""
+) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    return {
+        "request": request,
+        "csrf_token": token,
+        "next": next,
+        "error": error,
+        "username": username,
+        "demo_mode": settings.demo_mode,
+    }
 
 
 @router.post("/desk/logout")
@@ -119,8 +155,11 @@ def logout(request: Request, db: SessionDep, csrf_token: str = Form("")) -> Resp
     user = user_from_request(request, db)
     if user is not None:
         check_csrf_value(request, csrf_token)
+        audit.record(
+            db, actor=f"staff:{user.username}", action="logout", object_type="staff_user", object_id=user.id
+        )
     response = RedirectResponse("/desk/login", status_code=303)
-    end_session(response)
+    end_session(request, response, db)
     return response
 
 

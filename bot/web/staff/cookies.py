@@ -1,8 +1,8 @@
-"""The staff session cookie and CSRF: an expiring signed cookie holding the user id and a
-per-session CSRF token.
+"""The staff session cookie and CSRF: the cookie carries a random token naming a server-side
+session (``staff_sessions``, only the token's hash is stored) with its own CSRF token.
 
-The cookie is signed (itsdangerous) with ``settings.session_secret`` and refused after
-``settings.staff_session_minutes``. Forms carry the token in a hidden ``csrf_token`` field; JSON
+A session ends after ``settings.staff_session_minutes``, at logout and when the password changes
+(``bot.services.staff``). Forms carry the token in a hidden ``csrf_token`` field; JSON
 API writes carry it in the ``X-CSRF-Token`` header (``GET /api/me`` returns it). Pages and the
 API share the cookie. The dependencies that check it are in ``bot.web.deps``.
 """
@@ -10,27 +10,20 @@ API share the cookie. The dependencies that check it are in ``bot.web.deps``.
 from __future__ import annotations
 
 import hmac
-import logging
-import secrets
 from types import SimpleNamespace
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.models import StaffRole, StaffUser
 from bot.services import staff
 
-log = logging.getLogger(__name__)
-
 SESSION_COOKIE = "staff_session"
 LOGIN_CSRF_COOKIE = "staff_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
-
-_FALLBACK_SECRET = secrets.token_urlsafe(32)
 
 ROLE_HOME = {
     StaffRole.AGENT: "/agent",
@@ -57,18 +50,6 @@ class CsrfFailed(Exception):
     pass
 
 
-def _secret(settings: Settings) -> str:
-    secret = settings.session_secret.get_secret_value()
-    if not secret:
-        log.warning("BOT_SESSION_SECRET is empty: staff sessions use a per-process secret")
-        return _FALLBACK_SECRET
-    return secret
-
-
-def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_secret(settings), salt=salt)
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -78,22 +59,10 @@ def secure(request: Request) -> bool:
     return request.url.scheme == "https" or _settings(request).public_url.startswith("https://")
 
 
-def read_session(request: Request) -> dict[str, Any] | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        return None
+def start_session(request: Request, response: Response, db: Session, user: StaffUser) -> str:
+    """A new server-side session for ``user``; the cookie names it. Returns its CSRF token."""
     settings = _settings(request)
-    try:
-        data = _serializer(settings, "staff-session").loads(raw, max_age=settings.staff_session_minutes * 60)
-    except (SignatureExpired, BadSignature):
-        return None
-    return data if isinstance(data, dict) and "uid" in data and "csrf" in data else None
-
-
-def start_session(request: Request, response: Response, user: StaffUser) -> str:
-    settings = _settings(request)
-    csrf = secrets.token_urlsafe(24)
-    token = _serializer(settings, "staff-session").dumps({"uid": user.id, "csrf": csrf})
+    token, row = staff.start_session(db, user, minutes=settings.staff_session_minutes)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -103,24 +72,27 @@ def start_session(request: Request, response: Response, user: StaffUser) -> str:
         secure=secure(request),
         path="/",
     )
-    return csrf
+    return row.csrf_token
 
 
-def end_session(response: Response) -> None:
+def end_session(request: Request, response: Response, db: Session) -> None:
+    """Revoke the session the cookie names (the cookie alone no longer works) and drop the cookie."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        staff.end_session(db, token)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
 def user_from_request(request: Request, db: Session) -> StaffUser | None:
-    data = read_session(request)
-    if data is None:
+    found = staff.session_for_token(db, request.cookies.get(SESSION_COOKIE, ""))
+    if found is None:
         return None
-    user = staff.get_active(db, int(data["uid"]))
-    if user is not None:
-        request.state.csrf_token = data["csrf"]
-        # A plain copy for error pages, which render after the DB session has closed.
-        request.state.staff_view = SimpleNamespace(
-            display_name=user.display_name, role=user.role, team=user.team, label=staff.role_label(user)
-        )
+    row, user = found
+    request.state.csrf_token = row.csrf_token
+    # A plain copy for error pages, which render after the DB session has closed.
+    request.state.staff_view = SimpleNamespace(
+        display_name=user.display_name, role=user.role, team=user.team, label=staff.role_label(user)
+    )
     return user
 
 

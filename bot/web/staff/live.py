@@ -1,8 +1,13 @@
 """The live queue at ``/agent/live``: conversations handed to a human, and the agent's side of them.
 
-Agents (and supervisors) accept a waiting conversation, read its transcript, reply (the reply
-reaches the customer on their own channel) and hand it back to the assistant, which resumes
-(``bot.channels.live``). Staff login and CSRF come from ``bot.web.deps``. The page gets the queue
+Agents (and supervisors) see a masked preview of a waiting conversation, accept it, then read its
+transcript, reply (the reply reaches the customer on their own channel) and hand it back to the
+assistant, which resumes (``bot.channels.live``). Only the agent who accepted a handover reads,
+answers or releases it while it is active; a closed one is shown read-only to supervisors and to
+the agent who handled it (``bot.services.handover.access``). Transcripts are masked, and every
+read, reply, accept and release (and every refusal) is audited.
+
+Staff login and CSRF come from ``bot.web.deps``. The page gets the queue
 and the open conversation pushed by ``/agent/live/api/stream`` (server-sent events,
 ``bot.web.customer.sse``).
 """
@@ -21,19 +26,19 @@ from bot.channels.outbound import DeliveryFailed
 from bot.errors import PermissionDenied
 from bot.labels_zh import HANDOVER_CHANNEL_ZH, HANDOVER_REASON_ZH, HANDOVER_STATUS_ZH
 from bot.masking import mask_name
-from bot.models import Customer, Handover, HandoverStatus, Ticket
+from bot.models import ChatMessage, Customer, Handover, HandoverStatus, StaffUser, Ticket
+from bot.services import audit, staff
 from bot.services import handover as handover_service
-from bot.services import staff
 from bot.web.customer import sse
 from bot.web.deps import CONSOLE_ROLES, ConsoleApiUser, ConsolePageUser, HubDep, Transactions, TransactionsDep
-from bot.web.staff.cookies import ApiUnauthenticated, read_session, staff_context
+from bot.web.staff.cookies import ApiUnauthenticated, staff_context, user_from_request
 from bot.web.templating import templates
 
 router = APIRouter()
 NOT_FOUND = {"code": "not_found", "message": "未找到该会话。"}
 
 
-def _card(session: Session, h: Handover) -> dict[str, Any]:
+def _card(session: Session, h: Handover, access: str | None = None) -> dict[str, Any]:
     customer = session.get(Customer, h.customer_id) if h.customer_id else None
     ticket = session.get(Ticket, h.ticket_id) if h.ticket_id else None
     channel = h.conversation_id.split(":", 1)[0]
@@ -47,6 +52,7 @@ def _card(session: Session, h: Handover) -> dict[str, Any]:
         "ticket": ticket.number if ticket else None,
         "agent": h.agent_label,
         "requested_at": h.requested_at.isoformat(),
+        **({"access": access} if access is not None else {}),
     }
 
 
@@ -62,18 +68,52 @@ async def queue(_user: ConsoleApiUser, tx: TransactionsDep) -> JSONResponse:
     return JSONResponse({"items": items})
 
 
+def _masked(msg: ChatMessage) -> dict[str, Any]:
+    return transcript.to_staff_json(msg)
+
+
+def _audit(session: Session, user: StaffUser, action: str, h: Handover, **after: Any) -> None:
+    audit.record(
+        session,
+        actor=f"staff:{user.username}",
+        action=action,
+        object_type="handover",
+        object_id=h.id,
+        customer_id=h.customer_id,
+        after=after or None,
+    )
+
+
+def _existing(session: Session, handover_id: int) -> Handover:
+    h = session.get(Handover, handover_id)
+    assert h is not None  # get_open found it in this transaction
+    return h
+
+
+def _denied(session: Session, user: StaffUser, h: Handover, what: str) -> PermissionDenied:
+    _audit(session, user, "handover_denied", h, attempted=what, status=h.status.value)
+    return PermissionDenied("handover", message_zh="您无权查看或处理该会话。")
+
+
 @router.get("/agent/live/api/{handover_id}/messages")
 async def messages(
-    handover_id: int, _user: ConsoleApiUser, tx: TransactionsDep, after: int = 0
+    handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, after: int = 0
 ) -> JSONResponse:
+    denied: PermissionDenied | None = None
     with tx() as session:
         h = session.get(Handover, handover_id)
         if h is None:
             return JSONResponse(NOT_FOUND, status_code=404)
-        rows = transcript.history(session, h.conversation_id, max(after, 0), limit=500)
-        return JSONResponse(
-            {"handover": _card(session, h), "messages": [transcript.to_staff_json(m) for m in rows]}
-        )
+        level = handover_service.access(h, user)
+        if level == handover_service.NONE:
+            denied = _denied(session, user, h, "read")
+        else:
+            rows = handover_service.messages(session, h, level, after_id=max(after, 0))
+            _audit(session, user, "handover_read", h, access=level, messages=len(rows))
+            body = {"handover": _card(session, h, level), "messages": [_masked(m) for m in rows]}
+    if denied is not None:  # raised after the commit: the refusal stays in the audit log
+        raise denied
+    return JSONResponse(body)
 
 
 def _queue_cards(session: Session) -> list[dict[str, Any]]:
@@ -82,14 +122,17 @@ def _queue_cards(session: Session) -> list[dict[str, Any]]:
 
 class _LiveFeed:
     """The live queue (``event: queue`` when it changes) and the open handover's new messages
-    (``{"handover": card, "messages": [...]}`` with ``id:``, when either changes)."""
+    (``{"handover": card, "messages": [...]}`` with ``id:``, when either changes), as far as the
+    user may see them: access is checked again at every poll (an accepted handover starts showing
+    the whole transcript, a released one stops)."""
 
     LIMIT = 500
 
-    def __init__(self, tx: Transactions, handover_id: int | None, after: int) -> None:
-        self.tx, self.handover_id, self.last = tx, handover_id, after
+    def __init__(self, tx: Transactions, user_id: int, handover_id: int | None, after: int) -> None:
+        self.tx, self.user_id, self.handover_id, self.last = tx, user_id, handover_id, after
         self.queue: list[dict[str, Any]] | None = None
         self.card: dict[str, Any] | None = None
+        self.preview_sent: list[int] | None = None
 
     def poll(self) -> tuple[list[str], bool]:
         events: list[str] = []
@@ -99,53 +142,85 @@ class _LiveFeed:
             if queue != self.queue:
                 self.queue = queue
                 events.append(sse.format_event({"items": queue}, event="queue"))
+            user = staff.get_active(session, self.user_id)
             h = session.get(Handover, self.handover_id) if self.handover_id is not None else None
-            if h is not None:
-                card = _card(session, h)
-                rows = transcript.history(session, h.conversation_id, self.last, limit=self.LIMIT)
-                if rows or card != self.card:
+            if h is not None and user is not None:
+                level = handover_service.access(h, user)
+                card = _card(session, h, level)
+                if level == handover_service.FULL:
+                    rows = handover_service.messages(session, h, level, after_id=self.last, limit=self.LIMIT)
+                    if rows or card != self.card:
+                        self.card = card
+                        self.last = rows[-1].id if rows else self.last
+                        data = {"handover": card, "messages": [_masked(m) for m in rows]}
+                        events.append(sse.format_event(data, event_id=self.last if rows else None))
+                        more = len(rows) >= self.LIMIT
+                elif level == handover_service.PREVIEW:
+                    rows = handover_service.messages(session, h, level)
+                    ids = [m.id for m in rows]
+                    if ids != self.preview_sent or card != self.card:
+                        self.card, self.preview_sent = card, ids
+                        events.append(
+                            sse.format_event({"handover": card, "messages": [_masked(m) for m in rows]})
+                        )
+                elif card != self.card:
                     self.card = card
-                    self.last = rows[-1].id if rows else self.last
-                    data = {"handover": card, "messages": [transcript.to_staff_json(m) for m in rows]}
-                    events.append(sse.format_event(data, event_id=self.last if rows else None))
-                    more = len(rows) >= self.LIMIT
+                    events.append(sse.format_event({"handover": card, "messages": []}))
         return events, more
 
 
-def _stream_user(tx: Transactions, request: Request) -> None:
+def _stream_user(tx: Transactions, request: Request) -> int:
     """``api_user`` by hand: a dependency with ``yield`` (its DB session) would stay open for the
     whole stream, so the check runs in its own short session before the stream starts."""
-    data = read_session(request)
     with tx() as session:
-        user = staff.get_active(session, int(data["uid"])) if data else None
+        user = user_from_request(request, session)
         if user is None:
             raise ApiUnauthenticated()
         if user.role not in CONSOLE_ROLES:
             raise PermissionDenied("role")
+        return user.id
 
 
 @router.get("/agent/live/api/stream")
 async def stream(request: Request, tx: TransactionsDep, handover: int | None = None, after: int = 0) -> Any:
-    _stream_user(tx, request)
+    user_id = _stream_user(tx, request)
     topics = [push.LIVE_QUEUE]
+    denied: PermissionDenied | None = None
     if handover is not None:
         with tx() as session:
             h = session.get(Handover, handover)
-            if h is None:
+            user = staff.get_active(session, user_id)
+            if h is None or user is None:
                 return JSONResponse(NOT_FOUND, status_code=404)
-            topics.append(h.conversation_id)
-    feed = _LiveFeed(tx, handover, sse.resume_after(request, after))
+            level = handover_service.access(h, user)
+            if level == handover_service.NONE:
+                denied = _denied(session, user, h, "stream")
+            else:
+                _audit(session, user, "handover_read", h, access=level, via="stream")
+                topics.append(h.conversation_id)
+    if denied is not None:
+        raise denied
+    feed = _LiveFeed(tx, user_id, handover, sse.resume_after(request, after))
     return sse.EventStreamResponse(sse.event_stream(topics, feed.poll))
 
 
 @router.post("/agent/live/api/{handover_id}/accept")
 async def accept(handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep) -> JSONResponse:
+    denied: PermissionDenied | None = None
     with tx() as session:
         first = handover_service.get_open(session, handover_id).status == HandoverStatus.WAITING
-        h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
-        conversation_id = h.conversation_id
-        card = _card(session, h)
-        push.mark(session, push.LIVE_QUEUE, conversation_id)
+        try:
+            h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
+        except PermissionDenied as exc:
+            denied = exc
+            _audit(session, user, "handover_denied", _existing(session, handover_id), attempted="accept")
+        else:
+            _audit(session, user, "handover_accept", h)
+            conversation_id = h.conversation_id
+            card = _card(session, h, handover_service.FULL)
+            push.mark(session, push.LIVE_QUEUE, conversation_id)
+    if denied is not None:
+        raise denied
     if first:
         try:
             await live.greet_customer(hub, conversation_id)
@@ -162,10 +237,19 @@ class ReplyIn(BaseModel):
 async def reply(
     handover_id: int, body: ReplyIn, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep
 ) -> JSONResponse:
+    denied: PermissionDenied | None = None
     with tx() as session:
-        h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
-        conversation_id = h.conversation_id
-        push.mark(session, push.LIVE_QUEUE)
+        try:
+            h = handover_service.require_own_active(session, handover_id, user.id)
+        except PermissionDenied as exc:
+            denied = exc
+            _audit(session, user, "handover_denied", _existing(session, handover_id), attempted="reply")
+        else:
+            _audit(session, user, "handover_reply", h, chars=len(body.text.strip()))
+            conversation_id = h.conversation_id
+            push.mark(session, push.LIVE_QUEUE)
+    if denied is not None:
+        raise denied
     try:
         await live.agent_reply(hub, conversation_id, body.text.strip())
     except DeliveryFailed:
@@ -174,6 +258,13 @@ async def reply(
 
 
 @router.post("/agent/live/api/{handover_id}/release")
-async def release(handover_id: int, _user: ConsoleApiUser, hub: HubDep) -> JSONResponse:
-    conversation_id = await live.end_handover(hub, handover_id)
+async def release(handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep) -> JSONResponse:
+    with tx() as session:
+        h = handover_service.get_open(session, handover_id)
+        allowed = h.status == HandoverStatus.ACTIVE and h.agent_id == user.id
+        _audit(session, user, "handover_release" if allowed else "handover_denied", h,
+               **({} if allowed else {"attempted": "release"}))  # fmt: skip
+    if not allowed:
+        raise PermissionDenied("handover", message_zh="只有接入该会话的坐席可以交还智能助手。")
+    conversation_id = await live.end_handover(hub, handover_id, agent_id=user.id)
     return JSONResponse({"released": True, "conversation": conversation_id.split(":", 1)[0]})
