@@ -1,6 +1,6 @@
-"""The ways out of the happy path: fallback (the second in a row offers a human), handing over to
-a human, stopping a form, and complaints (complaint_form asks what happened when the first
-message is vague)."""
+"""The ways out of the happy path: fallback (a general question is answered from the knowledge
+base first; the second miss in a row offers a human), handing over to a human, stopping a form,
+and complaints (complaint_form asks what happened when the first message is vague)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from actions.common import (
     conversation_id,
     db,
 )
+from actions.knowledge import ANSWERED_KIND, KIND_KEY, Outcome, reply_from_knowledge
 from bot.models import Ticket, TicketType
 from bot.services import identity
 from bot.services.tickets.create import create_ticket, open_tickets_for_conversation
@@ -55,21 +56,26 @@ def _message_key(tracker: Tracker) -> str:
 
 
 def previous_turn_was_fallback(tracker: Tracker) -> bool:
-    """Did the assistant answer the customer's previous message with the fallback too?"""
+    """Did the assistant miss the customer's previous message too (the fallback ran and did not
+    answer it from the knowledge base)?"""
     users_seen = 0
+    fallback_ran = answered = False
     for event in reversed(tracker.events):
         kind = event.get("event")
         if kind == "user":
             users_seen += 1
             if users_seen > 1:
-                return False
+                break
         elif kind == "action" and users_seen == 1:
             name = event.get("name")
             if name == FALLBACK_ACTION:
-                return True
+                fallback_ran = True
+                break
             if name not in ("action_listen", None):
                 return False
-    return False
+        elif kind == "bot" and users_seen == 1:
+            answered = answered or (event.get("metadata") or {}).get(KIND_KEY) == ANSWERED_KIND
+    return fallback_ran and not answered
 
 
 class ActionDefaultFallback(Action):
@@ -80,9 +86,19 @@ class ActionDefaultFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if previous_turn_was_fallback(tracker):
+        in_form = bool((tracker.active_loop or {}).get("name"))
+        missed_before = previous_turn_was_fallback(tracker)
+        # A general question the intent model could not place: the knowledge base first. A
+        # clarifying question is still a miss: after a miss the human offer comes instead.
+        if (
+            intent == NLU_FALLBACK_INTENT
+            and not in_form
+            and reply_from_knowledge(dispatcher, tracker, clarify=not missed_before) is not Outcome.NOTHING
+        ):
+            return []
+        if missed_before:
             dispatcher.utter_message(response="utter_default_twice")
-        elif intent == "inform" and not (tracker.active_loop or {}).get("name"):
+        elif intent == "inform" and not in_form:
             # a value nobody asked for ("LF2023000123" out of the blue): understood, but for
             # what? Ask for the business instead of apologising for not understanding.
             dispatcher.utter_message(response="utter_ask_business_for_value")
