@@ -87,7 +87,7 @@ def reply_from_knowledge(
         logger.exception("knowledge base unavailable")
         return Outcome.NOTHING
     if isinstance(result, knowledge.KnowledgeAnswer):
-        text = result.text + "\n" + SOURCE_LINE.format(label=result.source.label)
+        text = result.text + "\n" + SOURCE_LINE.format(label=result.source.customer_label)
         dispatcher.utter_message(
             text=text,
             buttons=_buttons(result, bool(tracker.get_slot("verified"))),

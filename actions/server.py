@@ -53,6 +53,10 @@ def main(argv: list[str] | None = None) -> None:
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     app = build_app(secret, args.actions)
+    if args.actions == "actions":
+        from actions.knowledge import warm_up
+
+        warm_up()  # the knowledge index (~1 s) is built before the first customer asks
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     log.info("action server on http://%s:%s (calls need %s)", host, args.port, secrets.SECRET_HEADER)
     app.run(host, args.port, workers=1, access_log=False)

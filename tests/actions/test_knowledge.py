@@ -12,6 +12,7 @@ from actions import knowledge as knowledge_actions
 from actions.fallback import ActionDefaultFallback
 from actions.knowledge import ActionAnswerFromKnowledge, warm_up
 from bot.services.knowledge import get_index
+from bot.services.knowledge.base import SEED_SOURCES_ZH
 from tests.actions.helpers import make_tracker, responses, run_action
 
 HUMAN = "/request_human"
@@ -69,6 +70,9 @@ def test_a_general_question_gets_a_sourced_answer_and_the_matching_flow(text, en
     answer, source = shown.split("\n")
     assert answer == _entry(entry).answer and "你" not in shown
     assert re.fullmatch(r"（依据：.+）", source)
+    # The customer reads the kind of rule, never a seed file name.
+    assert source in {f"（依据：{label}）" for label in ("保险常识", *SEED_SOURCES_ZH.values())}
+    assert ".txt" not in shown
     assert _payloads(message) == [flow]
 
 

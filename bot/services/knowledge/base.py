@@ -30,6 +30,17 @@ _POLICY_DATA_RE = re.compile(r"\{|\}|\b(?:LF|HE|AC|AU)\d{10}\b|\b(?:CL|TK)\d{10}
 _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+# How a customer is told where an answer comes from (the seed documents are the business's own
+# rules for each back-office job; their file names mean nothing to a customer).
+GENERAL_SOURCE_ZH = "保险常识"
+SEED_SOURCES_ZH = {
+    "000": "保单服务规则",
+    "001": "保全业务规则",
+    "002": "续期交费规则",
+    "003": "理赔服务规则",
+}
+
+
 class KnowledgeError(ValueError):
     """The knowledge files break the schema; ``errors`` lists every problem found."""
 
@@ -45,7 +56,15 @@ class Source:
 
     @property
     def label(self) -> str:
+        """Where the answer comes from, for business people editing the data (file and section)."""
         return "常识（general）" if self.file is None else f"{self.file}：{self.section}"
+
+    @property
+    def customer_label(self) -> str:
+        """Where the answer comes from, as a customer reads it: the kind of rule, not a file name."""
+        if self.file is None:
+            return GENERAL_SOURCE_ZH
+        return SEED_SOURCES_ZH.get(self.file[:3], GENERAL_SOURCE_ZH)
 
 
 @dataclass(frozen=True)
