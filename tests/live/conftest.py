@@ -133,6 +133,10 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         "BOT_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BOT_UPLOAD_DIR": str(tmp / "uploads"),
         "BOT_REMINDER_SCHEDULER_ENABLED": "false",
+        # One scripted customer walks whole conversations within a minute: the chat limits are
+        # raised here (tests/security/test_customer_abuse.py tests them at their defaults).
+        "BOT_RATE_LIMIT_CHAT_SESSION": "600/minute",
+        "BOT_RATE_LIMIT_CHAT_CLIENT": "2000/minute",
         "BOT_DEMO_MODE": "true",  # the seed's demo staff logins (the app refuses them outside demo mode)
         "RASA_TRACKER_DIALECT": "sqlite",
         "RASA_TRACKER_DB": str(tmp / "tracker.db"),
