@@ -16,6 +16,7 @@ import logging
 import secrets
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -113,10 +114,15 @@ def _state(tx: Transactions, conversation_id: str, after: int) -> dict[str, Any]
         }
 
 
+async def _state_off_loop(tx: Transactions, conversation_id: str, after: int) -> dict[str, Any]:
+    """``_state`` on a worker thread: a database waiting on a lock stalls this request only."""
+    return await anyio.to_thread.run_sync(_state, tx, conversation_id, after)
+
+
 @router.get("/chat/api/history")
 async def history(request: Request, tx: TransactionsDep, after: int = 0) -> JSONResponse:
     conversation_id = _conversation(request)
-    return JSONResponse(_state(tx, conversation_id, max(after, 0)))
+    return JSONResponse(await _state_off_loop(tx, conversation_id, max(after, 0)))
 
 
 class _ChatFeed:
@@ -173,7 +179,7 @@ async def message(request: Request, body: ChatIn, hub: HubDep, tx: TransactionsD
         await inbound.handle_customer_message(
             hub, conversation_id, text, shown_text=body.shown, client=client
         )
-    return JSONResponse(_state(tx, conversation_id, max(body.after, 0)))
+    return JSONResponse(await _state_off_loop(tx, conversation_id, max(body.after, 0)))
 
 
 # What a multipart body may carry besides the file (boundaries, headers, the two small fields).
@@ -230,7 +236,8 @@ async def upload(request: Request, hub: HubDep, tx: TransactionsDep, settings: S
     data = await file.read(settings.upload_max_bytes + 1)
     await form.close()
     name = uploads.safe_display_name(file.filename)
-    async with hub.lock(conversation_id):
+
+    def store() -> tuple[str, int]:
         with tx() as session:
             transcript.record(session, conversation_id, "customer", f"[文件] {name}", {"attachment": name})
             try:
@@ -250,6 +257,10 @@ async def upload(request: Request, hub: HubDep, tx: TransactionsDep, settings: S
         # the file is stored (or refused) in its own transaction; the reply is recorded after it
         with tx() as session:
             transcript.record(session, conversation_id, "bot", reply)
-    state = _state(tx, conversation_id, max(after, 0))
+        return reply, status
+
+    async with hub.lock(conversation_id):
+        _, status = await anyio.to_thread.run_sync(store)  # off the event loop: see _state_off_loop
+    state = await _state_off_loop(tx, conversation_id, max(after, 0))
     state["ok"] = status == 200
     return JSONResponse(state, status_code=200 if status == 200 else status)

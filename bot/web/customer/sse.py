@@ -19,6 +19,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
+import anyio
 from fastapi import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -58,7 +59,7 @@ async def event_stream(topics: Sequence[str], poll: Poll) -> AsyncIterator[str]:
     yield f"retry: {RETRY_MS}\n\n"
     with push.signals.subscribe(*topics) as waiter:  # before the first poll: no wake-up is missed
         while True:
-            events, more = poll()
+            events, more = await anyio.to_thread.run_sync(poll)  # database reads off the event loop
             for item in events:
                 yield item
             if more:
