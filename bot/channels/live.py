@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from bot.channels import outbound, push, transcript
 from bot.channels.hub import ChannelHub
 from bot.channels.rasa_client import RasaUnavailable
@@ -26,10 +28,14 @@ async def start_handover(
     hub: ChannelHub, conversation_id: str, reason: str, *, pause_in_rasa: bool = True
 ) -> list[dict[str, Any]]:
     """Queue the conversation for a human agent and pause the assistant in it."""
-    with hub.session() as session:
+
+    def queue(session: Session) -> dict[str, Any] | None:
         _handover, created = handover_service.open_handover(session, conversation_id, reason)
         note = transcript.record_note(session, conversation_id, HANDOVER_STARTED_ZH) if created else None
         push.mark(session, push.LIVE_QUEUE)
+        return note
+
+    note = await hub.in_transaction(queue)  # off the event loop (SQLite may wait on a lock)
     if pause_in_rasa:
         try:
             await hub.rasa.append_events(conversation_id, [{"event": "pause"}])
@@ -44,14 +50,19 @@ async def end_handover(hub: ChannelHub, handover_id: int, *, agent_id: int | Non
 
     Under the conversation's lock, so a proactive message (``outbound.notify_conversation``)
     either sees the handover still open, or the assistant already resumed in Rasa."""
-    with hub.session() as session:
+
+    def open_one(session: Session) -> str:
         if agent_id is not None:
             handover_service.require_own_active(session, handover_id, agent_id)
-        conversation_id = handover_service.get_open(session, handover_id).conversation_id
+        return handover_service.get_open(session, handover_id).conversation_id
+
+    def close(session: Session) -> None:
+        handover_service.close(session, handover_id, agent_id=agent_id)
+        push.mark(session, push.LIVE_QUEUE)
+
+    conversation_id = await hub.in_transaction(open_one)  # off the event loop
     async with hub.lock(conversation_id):
-        with hub.session() as session:
-            handover_service.close(session, handover_id, agent_id=agent_id)
-            push.mark(session, push.LIVE_QUEUE)
+        await hub.in_transaction(close)
         try:
             await hub.rasa.append_events(conversation_id, [{"event": "resume"}])
         except RasaUnavailable:

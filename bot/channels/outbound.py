@@ -49,8 +49,9 @@ async def deliver(
     channel, external_id = channel_and_id(conversation_id)
     if not messages:
         return
-    with hub.session() as session:
-        transcript.record_bot_messages(session, conversation_id, messages, role=role)
+    await hub.in_transaction(  # off the event loop (SQLite may wait on a lock)
+        lambda session: transcript.record_bot_messages(session, conversation_id, messages, role=role)
+    )
     sender = hub.senders.get(channel)
     if sender is None:
         if channel in SENDER_CHANNELS:
@@ -79,8 +80,9 @@ async def notify_conversation(
     ``DeliveryFailed`` when the channel refuses the message; the caller decides what to do.
     """
     async with hub.lock(conversation_id):  # the same lock as the customer's turns and the hand-back
-        with hub.session() as session:
-            paused = handover_service.current(session, conversation_id) is not None
+        paused = await hub.in_transaction(
+            lambda session: handover_service.current(session, conversation_id) is not None
+        )
         messages = [] if paused else await hub.rasa.trigger_intent(conversation_id, intent, entities or {})
         if not messages:
             messages = notices.render(intent, entities)

@@ -13,6 +13,7 @@ import re
 import secrets
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
@@ -86,8 +87,9 @@ class Console:
     def __init__(self, user: ConsoleApiUser, db: SessionDep, rasa: RasaDep) -> None:
         self.user, self.db, self.rasa = user, db, rasa
 
-    def state(self, sender: str, tracker: dict[str, Any] | None) -> dict[str, Any]:
-        return build_call_state(self.db, self.user, sender, tracker)
+    async def state(self, sender: str, tracker: dict[str, Any] | None) -> dict[str, Any]:
+        """The call's state, read (and audited) on a worker thread: off the event loop."""
+        return await anyio.to_thread.run_sync(build_call_state, self.db, self.user, sender, tracker)
 
 
 ConsoleDep = Annotated[Console, Depends(Console)]
@@ -102,14 +104,14 @@ async def call_message(call_id: str, body: MessageBody, console: ConsoleDep) -> 
         tracker = await console.rasa.tracker(sender)
     except RasaUnavailable:
         return {
-            **console.state(sender, None),
+            **(await console.state(sender, None)),
             "ok": False,
             "error": RASA_DOWN_ZH,
             "replies": [],
             "script": "",
         }
     texts = [str(m.get("text")) for m in replies if isinstance(m, dict) and m.get("text")]
-    state = console.state(sender, tracker)
+    state = await console.state(sender, tracker)
     return {
         **state,
         "ok": True,
@@ -126,7 +128,7 @@ async def call_state(call_id: str, console: ConsoleDep) -> dict[str, Any]:
         error = None
     except RasaUnavailable:
         tracker, error = None, RASA_DOWN_ZH
-    return {**console.state(sender, tracker), "ok": error is None, "error": error}
+    return {**(await console.state(sender, tracker)), "ok": error is None, "error": error}
 
 
 def _ticket_out(ticket: Ticket) -> dict[str, Any]:

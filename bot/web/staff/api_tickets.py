@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -104,10 +105,12 @@ class TicketAction:
     async def __call__(
         self, user: StaffUser, number: str, fn: Callable[[Session, Ticket], dict[str, Any] | None]
     ) -> dict[str, Any]:
-        with self.tx() as db:
-            ticket = access.load_for(db, user, number, for_update=True)
-            spec = fn(db, ticket)
-            summary = queries.ticket_summary(ticket)
+        def run() -> tuple[dict[str, Any] | None, dict[str, Any]]:  # on a worker thread
+            with self.tx() as db:
+                ticket = access.load_for(db, user, number, for_update=True)
+                return fn(db, ticket), queries.ticket_summary(ticket)
+
+        spec, summary = await anyio.to_thread.run_sync(run)
         result = await notify_and_record(self.tx, self.notifier, spec)
         return _action_out(summary, result)
 

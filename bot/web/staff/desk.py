@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -140,8 +141,9 @@ async def ticket_action(
     check_csrf_value(request, str(form.get("csrf_token") or ""))
     action = str(form.get("action") or "")
     note = str(form.get("note") or "")
-    spec: dict[str, Any] | None = None
-    try:
+
+    def act() -> dict[str, Any] | None:  # one transaction, on a worker thread (off the event loop)
+        spec: dict[str, Any] | None = None
         with tx() as db:
             ticket = access.load_for(db, user, number, for_update=True)
             if action == "take":
@@ -173,6 +175,10 @@ async def ticket_action(
                 spec = notify.last_notification_spec(ticket)
             else:
                 raise InvalidInput(action)
+        return spec
+
+    try:
+        spec = await anyio.to_thread.run_sync(act)
     except DomainError as exc:
         return _back(number, error=exc.message_zh)
     result = await notify_and_record(tx, notifier, spec)

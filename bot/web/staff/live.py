@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
@@ -62,7 +63,7 @@ async def live_page(request: Request, user: ConsolePageUser) -> HTMLResponse:
 
 
 @router.get("/agent/live/api/queue")
-async def queue(_user: ConsoleApiUser, tx: TransactionsDep) -> JSONResponse:
+def queue(_user: ConsoleApiUser, tx: TransactionsDep) -> JSONResponse:
     with tx() as session:
         items = _queue_cards(session)
     return JSONResponse({"items": items})
@@ -96,9 +97,7 @@ def _denied(session: Session, user: StaffUser, h: Handover, what: str) -> Permis
 
 
 @router.get("/agent/live/api/{handover_id}/messages")
-async def messages(
-    handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, after: int = 0
-) -> JSONResponse:
+def messages(handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, after: int = 0) -> JSONResponse:
     denied: PermissionDenied | None = None
     with tx() as session:
         h = session.get(Handover, handover_id)
@@ -182,7 +181,8 @@ def _stream_user(tx: Transactions, request: Request) -> int:
 
 
 @router.get("/agent/live/api/stream")
-async def stream(request: Request, tx: TransactionsDep, handover: int | None = None, after: int = 0) -> Any:
+def stream(request: Request, tx: TransactionsDep, handover: int | None = None, after: int = 0) -> Any:
+    # plain def: its checks run in FastAPI's threadpool; the stream's polls run on worker threads
     user_id = _stream_user(tx, request)
     topics = [push.LIVE_QUEUE]
     denied: PermissionDenied | None = None
@@ -206,20 +206,21 @@ async def stream(request: Request, tx: TransactionsDep, handover: int | None = N
 
 @router.post("/agent/live/api/{handover_id}/accept")
 async def accept(handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep) -> JSONResponse:
-    denied: PermissionDenied | None = None
-    with tx() as session:
-        first = handover_service.get_open(session, handover_id).status == HandoverStatus.WAITING
-        try:
-            h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
-        except PermissionDenied as exc:
-            denied = exc
-            _audit(session, user, "handover_denied", _existing(session, handover_id), attempted="accept")
-        else:
+    def take() -> tuple[bool, PermissionDenied | None, str, dict[str, Any]]:  # on a worker thread
+        with tx() as session:
+            first = handover_service.get_open(session, handover_id).status == HandoverStatus.WAITING
+            try:
+                h = handover_service.accept(session, handover_id, agent_id=user.id, agent_label=user.username)
+            except PermissionDenied as exc:
+                _audit(session, user, "handover_denied", _existing(session, handover_id), attempted="accept")
+                return first, exc, "", {}
             _audit(session, user, "handover_accept", h)
-            conversation_id = h.conversation_id
             card = _card(session, h, handover_service.FULL)
-            push.mark(session, push.LIVE_QUEUE, conversation_id)
-    if denied is not None:
+            push.mark(session, push.LIVE_QUEUE, h.conversation_id)
+            return first, None, h.conversation_id, card
+
+    first, denied, conversation_id, card = await anyio.to_thread.run_sync(take)
+    if denied is not None:  # raised after the commit: the refusal stays in the audit log
         raise denied
     if first:
         try:
@@ -237,18 +238,19 @@ class ReplyIn(BaseModel):
 async def reply(
     handover_id: int, body: ReplyIn, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep
 ) -> JSONResponse:
-    denied: PermissionDenied | None = None
-    with tx() as session:
-        try:
-            h = handover_service.require_own_active(session, handover_id, user.id)
-        except PermissionDenied as exc:
-            denied = exc
-            _audit(session, user, "handover_denied", _existing(session, handover_id), attempted="reply")
-        else:
+    def check() -> tuple[PermissionDenied | None, str]:  # on a worker thread
+        with tx() as session:
+            try:
+                h = handover_service.require_own_active(session, handover_id, user.id)
+            except PermissionDenied as exc:
+                _audit(session, user, "handover_denied", _existing(session, handover_id), attempted="reply")
+                return exc, ""
             _audit(session, user, "handover_reply", h, chars=len(body.text.strip()))
-            conversation_id = h.conversation_id
             push.mark(session, push.LIVE_QUEUE)
-    if denied is not None:
+            return None, h.conversation_id
+
+    denied, conversation_id = await anyio.to_thread.run_sync(check)
+    if denied is not None:  # raised after the commit: the refusal stays in the audit log
         raise denied
     try:
         await live.agent_reply(hub, conversation_id, body.text.strip())
@@ -259,11 +261,15 @@ async def reply(
 
 @router.post("/agent/live/api/{handover_id}/release")
 async def release(handover_id: int, user: ConsoleApiUser, tx: TransactionsDep, hub: HubDep) -> JSONResponse:
-    with tx() as session:
-        h = handover_service.get_open(session, handover_id)
-        allowed = h.status == HandoverStatus.ACTIVE and h.agent_id == user.id
-        _audit(session, user, "handover_release" if allowed else "handover_denied", h,
-               **({} if allowed else {"attempted": "release"}))  # fmt: skip
+    def check() -> bool:  # on a worker thread
+        with tx() as session:
+            h = handover_service.get_open(session, handover_id)
+            allowed = h.status == HandoverStatus.ACTIVE and h.agent_id == user.id
+            _audit(session, user, "handover_release" if allowed else "handover_denied", h,
+                   **({} if allowed else {"attempted": "release"}))  # fmt: skip
+        return allowed
+
+    allowed = await anyio.to_thread.run_sync(check)
     if not allowed:
         raise PermissionDenied("handover", message_zh="只有接入该会话的坐席可以交还智能助手。")
     conversation_id = await live.end_handover(hub, handover_id, agent_id=user.id)

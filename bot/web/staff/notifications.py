@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.orm import Session
 
 from bot.models import StaffUser, Ticket
@@ -44,10 +45,14 @@ async def notify_and_record(
     if spec is None:
         return None
     result = await send_notification(notifier, spec)
-    with tx() as db:
-        ticket = get_by_number(db, spec["ticket_number"])
-        if ticket is not None:  # it was committed just before; nothing to record on otherwise
-            notify.record_notification(db, ticket, spec, result)
+
+    def record() -> None:
+        with tx() as db:
+            ticket = get_by_number(db, spec["ticket_number"])
+            if ticket is not None:  # it was committed just before; nothing to record on otherwise
+                notify.record_notification(db, ticket, spec, result)
+
+    await anyio.to_thread.run_sync(record)  # off the event loop: a database lock stalls this call only
     return result
 
 
