@@ -29,6 +29,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
@@ -312,6 +313,10 @@ class Inbox:
         self._task: asyncio.Task[None] | None = None
         self._handling: set[asyncio.Task[None]] = set()
         self._in_flight: dict[asyncio.Task[None], int] = {}
+        # Every update this process claimed and has not finished: a claim committed while the
+        # worker was being stopped (its result never reached ``run``) is given back too.
+        self._claimed: set[int] = set()
+        self._claim_lock = threading.Lock()
 
     def _store(self, update_id: int, data: dict[str, Any]) -> bool:
         try:
@@ -330,6 +335,10 @@ class Inbox:
         return stored
 
     def _claim_pending(self) -> list[tuple[int, str]]:
+        with self._claim_lock:
+            return self._claim_pending_locked()
+
+    def _claim_pending_locked(self) -> list[tuple[int, str]]:
         now = utcnow()
         claimed: list[tuple[int, str]] = []
         with self.hub.session() as session:
@@ -369,6 +378,7 @@ class Inbox:
                         )
                     )
                 )
+        self._claimed.update(update_id for update_id, _ in claimed)  # committed: ours until done
         return claimed
 
     def _done(self, update_id: int) -> None:
@@ -379,6 +389,7 @@ class Inbox:
                 .values(done_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+        self._claimed.discard(update_id)
 
     async def _handle(self, update_id: int, payload: str) -> None:
         try:
@@ -440,7 +451,15 @@ class Inbox:
             task.cancel()
         if unfinished:
             await asyncio.wait(set(unfinished), timeout=1)
-            await anyio_to_thread(self._release, list(unfinished.values()))
+        await anyio_to_thread(self._give_back, set(unfinished.values()))
+
+    def _give_back(self, unfinished: set[int]) -> None:
+        # A claim may still be committing on its worker thread (the cancelled ``run`` does not wait
+        # for it): the claim lock waits for it, then everything claimed here and not done goes back.
+        with self._claim_lock:
+            given_back = unfinished | self._claimed
+            if given_back:  # _release leaves the finished ones alone (done_at is set)
+                self._release(sorted(given_back))
 
 
 async def anyio_to_thread(fn: Callable[..., T], *args: Any) -> T:
