@@ -79,7 +79,9 @@ def upgrade() -> None:
         key = audit.audit_key()  # AuditKeyMissing: run `python -m bot init-env` first
         utc = bot.models.base.UTCDateTime()
         for row in rows:
-            at = utc.process_result_value(row.at if not isinstance(row.at, str) else _parse(row.at), conn.dialect)
+            at = utc.process_result_value(
+                row.at if not isinstance(row.at, str) else _parse(row.at), conn.dialect
+            )
             before, after = (_json(v) for v in (row.before, row.after))
             digest = audit.entry_digest(
                 last_hash, at, row.actor, row.action, row.object_type, row.object_id, row.customer_id,
