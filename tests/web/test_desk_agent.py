@@ -79,6 +79,19 @@ def _start(c: StaffClient) -> str:
     return call_id
 
 
+def _verify_call(session: Session, world: World, call_id: str, *, minutes: int) -> None:
+    """The caller of ``call_id`` verified, for ``minutes`` more (negative: expired)."""
+    session.add(
+        VerifiedSession(
+            conversation_id=f"hotline:{call_id}",
+            customer_id=world.customer.id,
+            policy_id=world.policy.id,
+            expires_at=utcnow() + timedelta(minutes=minutes),
+        )
+    )
+    session.flush()
+
+
 def test_console_shows_script_intent_and_masked_slots(login: Login, world: World, rasa: FakeRasa) -> None:
     c = login("agent_li")
     call_id = _start(c)
@@ -102,15 +115,7 @@ def test_verified_caller_gets_the_policy_card_and_checklist(
 ) -> None:
     c = login("agent_li")
     call_id = _start(c)
-    session.add(
-        VerifiedSession(
-            conversation_id=f"hotline:{call_id}",
-            customer_id=world.customer.id,
-            policy_id=world.policy.id,
-            expires_at=utcnow() + timedelta(minutes=30),
-        )
-    )
-    session.flush()
+    _verify_call(session, world, call_id, minutes=30)
     data = c.post(f"/api/agent/calls/{call_id}/messages", json={"text": "保单号LF2023000456"}).json()
     assert data["verified"] is True
     assert data["policy"]["number"] == "LF2023000456"
@@ -132,15 +137,7 @@ def test_expired_verification_shows_no_card(
 ) -> None:
     c = login("agent_li")
     call_id = _start(c)
-    session.add(
-        VerifiedSession(
-            conversation_id=f"hotline:{call_id}",
-            customer_id=world.customer.id,
-            policy_id=world.policy.id,
-            expires_at=utcnow() - timedelta(minutes=1),
-        )
-    )
-    session.flush()
+    _verify_call(session, world, call_id, minutes=-1)
     data = c.post(f"/api/agent/calls/{call_id}/messages", json={"text": "你好"}).json()
     assert data["verified"] is False and data["policy"] is None
 
@@ -150,15 +147,7 @@ def test_open_ticket_and_route_from_a_call(
 ) -> None:
     c = login("agent_li")
     call_id = _start(c)
-    session.add(
-        VerifiedSession(
-            conversation_id=f"hotline:{call_id}",
-            customer_id=world.customer.id,
-            policy_id=world.policy.id,
-            expires_at=utcnow() + timedelta(minutes=30),
-        )
-    )
-    session.flush()
+    _verify_call(session, world, call_id, minutes=30)
     resp = c.post(
         f"/api/agent/calls/{call_id}/tickets",
         json={"ticket_type": "beneficiary_change", "note": "客户要求变更受益人"},
